@@ -1,0 +1,66 @@
+# Balancecoach — every target sets up what it needs (venv, packages, trained models) on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+export RASA_PORT   ?= 5005
+export ACTION_PORT ?= 5055
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
+
+# Python 3.10 (Rasa 3.6 supports no newer): python3.10 on PATH first, then pyenv.
+PYTHON310 := $(shell for c in "$$(command -v python3.10)" "$$(pyenv prefix 3.10.13 2>/dev/null)/bin/python3.10" "$$(pyenv prefix 3.10 2>/dev/null)/bin/python3.10"; do \
+	[ -x "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$c"; break; }; done)
+
+RASA_MODEL    := models/balancecoach.tar.gz
+ANALYSE_MODEL := models/analyse.pkl
+NLU_DATA      := $(shell find data -name '*.yml' -not -path 'data/analyse/*' 2>/dev/null)
+ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
+SHARED        ?= ../shared
+
+.PHONY: help install train run shell test validate eval bench clean
+
+help: ## Show the targets and what they do
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	@if [ -z "$(PYTHON310)" ]; then echo "Python 3.10 is needed (Rasa 3.6 supports no newer). Install it, e.g. 'pyenv install 3.10.13', or put python3.10 on PATH." >&2; exit 1; fi
+	$(PYTHON310) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade "pip<24.1"
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requirements
+
+$(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
+	$(RASA) train --fixed-model-name balancecoach --out models --quiet
+
+$(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) $(wildcard bot/*.py)
+	$(PY) -m bot train --out $@
+
+train: $(RASA_MODEL) $(ANALYSE_MODEL) ## Train the Rasa model and the analysis classifier (only when their inputs changed)
+
+run: train ## Run the coach: action server (5055) + Rasa server (5005, REST + socket.io), SQLite tracker store
+	$(PY) -m bot serve
+
+shell: train ## Chat with the coach in the terminal
+	$(PY) -m bot serve --shell
+
+validate: $(VENV)/.installed ## Check the Rasa training data and domain
+	$(RASA) data validate --fail-on-warnings
+
+test: train ## Run the whole test suite (pytest, Rasa data validation, test stories)
+	$(PY) -m pytest -q tests
+
+eval: train ## Score the analysis on the dev set and print the NLU intent report
+	$(PY) $(SHARED)/eval/score_dilemmas.py $(SHARED)/eval/dilemmas_dev.yml -- $(PY) -m bot analyse
+	$(PY) -m bot eval-nlu
+
+bench: train ## Time training, analysis throughput and peak memory
+	$(PY) -m bot bench
+
+clean: ## Remove the virtualenv, trained models and local state
+	rm -rf $(VENV) models results var

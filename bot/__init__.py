@@ -1,0 +1,1 @@
+"""Balancecoach: a Danish reflection coach on Herning Kommune's balance model (no Rasa imports here)."""

@@ -1,0 +1,99 @@
+"""Command line: `python -m bot analyse|train|serve|eval-nlu|bench|sample`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+BATCH = 32
+
+
+def _print(result) -> None:
+    sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_analyse(args) -> int:
+    from .analysis import Analyser, Analysis
+    from .classifier import ModelMissing
+
+    try:
+        analyser = Analyser()
+    except ModelMissing as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.text is not None:
+        _print(analyser.analyse(" ".join(args.text)))
+        return 0
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    batch = []
+    for line in sys.stdin:
+        batch.append(line.rstrip("\n"))
+        if len(batch) >= BATCH:
+            for result in analyser.analyse_many(batch):
+                _print(result)
+            batch = []
+    for result in analyser.analyse_many(batch) if batch else []:
+        _print(result)
+    if not batch:
+        return 0
+    return 0
+
+
+def cmd_train(args) -> int:
+    from . import classifier
+    from .knowledge import default_model
+    from .lexicon import Lexicon
+
+    examples = classifier.load_examples()
+    print(f"Træner analysemodellen på {len(examples)} dilemmaer fra data/analyse/ ...")
+    model = classifier.train(examples, Lexicon(default_model()))
+    classifier.save(model, Path(args.out))
+    print(f"Gemt: {args.out}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .stack import serve
+
+    return serve(shell=args.shell)
+
+
+def cmd_eval_nlu(args) -> int:
+    from .evaluation import nlu_report
+
+    return nlu_report()
+
+
+def cmd_bench(args) -> int:
+    from .benchmark import main as bench
+
+    return bench()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Balancecoach")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("analyse", help="analyse a text (or stdin, one text per line) and print JSON")
+    p.add_argument("text", nargs="*", default=None)
+    p.set_defaults(func=cmd_analyse)
+    p = sub.add_parser("train", help="train the analysis classifier from data/analyse/")
+    p.add_argument("--out", default="models/analyse.pkl")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("serve", help="run the action server and the Rasa server")
+    p.add_argument("--shell", action="store_true", help="chat in the terminal instead")
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("eval-nlu", help="intent report on a held-out split").set_defaults(func=cmd_eval_nlu)
+    sub.add_parser("bench", help="training time, throughput, memory").set_defaults(func=cmd_bench)
+    args = parser.parse_args(argv)
+    if args.command == "analyse" and not args.text:
+        args.text = None
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Lemma-aware matching of the knowledge file's signal words.
+
+Danish builds compounds ("vikarbudgettet", "sygefraværssamtaler"), so a signal can match the start, end or
+inside of a word as well as the whole word or its lemma. Each stretch of text counts once per target, with
+the strongest signal that covers it, so overlapping patterns do not inflate a score.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+from .knowledge import BalanceModel, Signal
+from .text import Token
+
+
+def _word_matches(pattern: str, token: Token) -> bool:
+    if pattern == "*":
+        return True
+    starts, ends = pattern.startswith("*"), pattern.endswith("*")
+    core = pattern.strip("*")
+    for form in (token.lower, token.lemma):
+        if starts and ends:
+            if core in form:
+                return True
+        elif ends:
+            if form.startswith(core):
+                return True
+        elif starts:
+            if form.endswith(core) and form != core:
+                return True
+        elif form == core:
+            return True
+    return False
+
+
+@dataclass
+class Hit:
+    start: int  # token index
+    end: int  # token index, exclusive
+    weight: float
+    text: str
+
+
+@dataclass
+class Evidence:
+    """What the lexicon heard for one target: a score and the words that triggered it."""
+
+    score: float = 0.0
+    hits: List[Hit] = field(default_factory=list)
+
+    @property
+    def phrases(self) -> List[str]:
+        seen, out = set(), []
+        for hit in sorted(self.hits, key=lambda h: h.start):
+            key = hit.text.lower()
+            if key not in seen:
+                seen.add(key)
+                out.append(hit.text)
+        return out
+
+
+def _find(signal: Signal, toks: Sequence[Token], text: str) -> Iterable[Hit]:
+    words = signal.words
+    n = len(words)
+    for i in range(len(toks) - n + 1):
+        if all(_word_matches(w, toks[i + k]) for k, w in enumerate(words)):
+            yield Hit(i, i + n, signal.vaegt, text[toks[i].start : toks[i + n - 1].end])
+
+
+def match(signals: Sequence[Signal], toks: Sequence[Token], text: str) -> Evidence:
+    """Score one target's signals against a tokenised text; overlapping hits count once (strongest wins)."""
+    candidates = [hit for signal in signals for hit in _find(signal, toks, text)]
+    candidates.sort(key=lambda h: (-h.weight, h.start))
+    taken: List[Hit] = []
+    used = set()
+    for hit in candidates:
+        span = set(range(hit.start, hit.end))
+        if span & used:
+            continue
+        used |= span
+        taken.append(hit)
+    return Evidence(score=sum(h.weight for h in taken), hits=taken)
+
+
+class Lexicon:
+    """All signal tables of a balance model, ready to score a tokenised text."""
+
+    def __init__(self, model: BalanceModel):
+        self.model = model
+        self.tables: Dict[str, Dict[str, Sequence[Signal]]] = {
+            "kvadranter": {k: v.signaler for k, v in model.kvadranter.items()},
+            "etikker": {k: v.signaler for k, v in model.etikker.items()},
+            "roller": {k: v.signaler for k, v in model.roller.items()},
+            "borgersyn": {k: v.signaler for k, v in model.borgersyn.items()},
+            "t_ledelse": {k: v.signaler for k, v in model.t_ledelse.items()},
+            "linser": {"oversaettelse": model.oversaettelse.signaler, "fremtid": model.fremtid.signaler},
+        }
+
+    def evidence(self, toks: Sequence[Token], text: str) -> Dict[str, Dict[str, Evidence]]:
+        return {
+            table: {key: match(signals, toks, text) for key, signals in entries.items()}
+            for table, entries in self.tables.items()
+        }
+
+    @staticmethod
+    def feature_order() -> List[Tuple[str, str]]:
+        from .knowledge import CITIZEN_VIEW_IDS, QUADRANT_IDS, T_IDS
+
+        return (
+            [("kvadranter", q) for q in QUADRANT_IDS]
+            + [("borgersyn", b) for b in CITIZEN_VIEW_IDS]
+            + [("t_ledelse", t) for t in T_IDS]
+            + [("linser", "oversaettelse"), ("linser", "fremtid")]
+        )

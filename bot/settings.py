@@ -1,0 +1,105 @@
+"""The one place that reads the environment. Every variable is documented in `.env.example`.
+
+Settings fail fast with a message naming the variable, so a misconfigured server never starts half-way.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the coach cannot use."""
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name}={raw!r}: skal være et portnummer mellem 1 og 65535")
+    return int(raw)
+
+
+def _local_token(state_dir: Path) -> str:
+    """A generated API token, kept in the git-ignored state folder so it survives restarts."""
+    path = state_dir / "auth_token"
+    if path.exists():
+        return path.read_text().strip()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_port: int
+    action_port: int
+    host: str
+    auth_token: str
+    database_url: str
+    endpoints: Path
+    state_dir: Path
+    retention_days: int
+    redis_host: str
+    redis_port: int
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{'localhost' if self.host in ('0.0.0.0', '') else self.host}:{self.rasa_port}"
+
+    def child_env(self, base: Optional[Mapping[str, str]] = None) -> dict:
+        """Environment for the Rasa and action server processes (endpoints.yml reads from it)."""
+        env = dict(base if base is not None else os.environ)
+        env.update(
+            {
+                "ACTION_PORT": str(self.action_port),
+                "RASA_PORT": str(self.rasa_port),
+                "BALANCECOACH_DATABASE_URL": self.database_url,
+                "BALANCECOACH_AUTH_TOKEN": self.auth_token,
+                "BALANCECOACH_REDIS_HOST": self.redis_host,
+                "BALANCECOACH_REDIS_PORT": str(self.redis_port),
+                "BALANCECOACH_RETENTION_DAYS": str(self.retention_days),
+                "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "PYTHONPATH": str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+            }
+        )
+        return env
+
+
+def load(env: Optional[Mapping[str, str]] = None) -> Settings:
+    env = os.environ if env is None else env
+    state_dir = Path(env.get("BALANCECOACH_STATE_DIR", "").strip() or ROOT / "var")
+    database_url = env.get("BALANCECOACH_DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'tracker.db'}"
+    if not database_url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://")):
+        raise SettingsError(
+            f"BALANCECOACH_DATABASE_URL={database_url!r}: brug sqlite:///sti/til/fil.db eller postgresql://..."
+        )
+    endpoints = Path(env.get("BALANCECOACH_ENDPOINTS", "").strip() or ROOT / "endpoints.yml")
+    if not endpoints.is_absolute():
+        endpoints = ROOT / endpoints
+    if not endpoints.exists():
+        raise SettingsError(f"BALANCECOACH_ENDPOINTS={endpoints}: filen findes ikke")
+    retention = env.get("BALANCECOACH_RETENTION_DAYS", "").strip() or "30"
+    if not retention.isdigit() or int(retention) < 1:
+        raise SettingsError(f"BALANCECOACH_RETENTION_DAYS={retention!r}: skal være et helt antal dage, mindst 1")
+    token = env.get("BALANCECOACH_AUTH_TOKEN", "").strip() or _local_token(state_dir)
+    return Settings(
+        rasa_port=_port(env, "RASA_PORT", 5005),
+        action_port=_port(env, "ACTION_PORT", 5055),
+        host=env.get("BALANCECOACH_HOST", "").strip() or "0.0.0.0",
+        auth_token=token,
+        database_url=database_url,
+        endpoints=endpoints,
+        state_dir=state_dir,
+        retention_days=int(retention),
+        redis_host=env.get("BALANCECOACH_REDIS_HOST", "").strip() or "127.0.0.1",
+        redis_port=_port(env, "BALANCECOACH_REDIS_PORT", 6379),
+    )
