@@ -17,7 +17,8 @@ PYTHON310 := $(shell for c in "$$(command -v python3.10)" "$$(pyenv prefix 3.10.
 
 RASA_MODEL    := models/balancecoach.tar.gz
 ANALYSE_MODEL := models/analyse.pkl
-NLU_DATA      := $(shell find data -name '*.yml' -not -path 'data/analyse/*' 2>/dev/null)
+RASA_DATA     := data/nlu data/rules data/stories
+NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
 
@@ -36,7 +37,7 @@ $(VENV)/.installed: requirements.lock
 install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requirements
 
 $(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
-	$(RASA) train --fixed-model-name balancecoach --out models --quiet
+	$(RASA) train --data $(RASA_DATA) --fixed-model-name balancecoach --out models
 
 $(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) $(wildcard bot/*.py)
 	$(PY) -m bot train --out $@
@@ -50,13 +51,14 @@ shell: train ## Chat with the coach in the terminal
 	$(PY) -m bot serve --shell
 
 validate: $(VENV)/.installed ## Check the Rasa training data and domain
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate --data $(RASA_DATA)
 
 test: train ## Run the whole test suite (pytest, Rasa data validation, test stories)
 	$(PY) -m pytest -q tests
 
-eval: train ## Score the analysis on the dev set and print the NLU intent report
+eval: train ## Score the analysis and the running bot on the dev sets; NLU intent report
 	$(PY) $(SHARED)/eval/score_dilemmas.py $(SHARED)/eval/dilemmas_dev.yml -- $(PY) -m bot analyse
+	$(PY) -m bot eval-behaviour $(SHARED)/eval/behaviour_dev.yml
 	$(PY) -m bot eval-nlu
 
 bench: train ## Time training, analysis throughput and peak memory

@@ -39,8 +39,6 @@ def cmd_analyse(args) -> int:
             batch = []
     for result in analyser.analyse_many(batch) if batch else []:
         _print(result)
-    if not batch:
-        return 0
     return 0
 
 
@@ -69,6 +67,12 @@ def cmd_eval_nlu(args) -> int:
     return nlu_report()
 
 
+def cmd_eval_behaviour(args) -> int:
+    from .evaluation import behaviour_report
+
+    return behaviour_report(Path(args.gold))
+
+
 def cmd_bench(args) -> int:
     from .benchmark import main as bench
 
@@ -88,6 +92,9 @@ def main(argv=None) -> int:
     p.add_argument("--shell", action="store_true", help="chat in the terminal instead")
     p.set_defaults(func=cmd_serve)
     sub.add_parser("eval-nlu", help="intent report on a held-out split").set_defaults(func=cmd_eval_nlu)
+    p = sub.add_parser("eval-behaviour", help="start the coach and score it on a behaviour set")
+    p.add_argument("gold")
+    p.set_defaults(func=cmd_eval_behaviour)
     sub.add_parser("bench", help="training time, throughput, memory").set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     if args.command == "analyse" and not args.text:

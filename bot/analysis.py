@@ -18,6 +18,11 @@ from .text import MAX_CHARS, clauses, clean, tokens
 FLOOR = 0.3
 """A text that voices nothing above its thresholds still gets its strongest quadrant if it reaches this."""
 
+CONFIDENT = 0.5
+MIN_WORDS_WITHOUT_SIGNAL = 4
+"""Without a single signal word, the classifier alone must be this sure, and the text this long, to voice a
+consideration: embeddings of "tjah" or "hej" say nothing about a dilemma."""
+
 PARTLY_HEARD = 0.6
 """Share of its threshold at which an unvoiced consideration counts as touched on, not neglected."""
 
@@ -87,9 +92,15 @@ class Analyser:
     def _decide(self, text: str, evidence, p: Dict[str, float], cut: bool) -> Analysis:
         thresholds = self.trained.thresholds
         scores = {q: p[f"kvadrant:{q}"] for q in QUADRANT_IDS}
-        voiced = [q for q in QUADRANT_IDS if scores[q] >= thresholds[f"kvadrant:{q}"]]
+        lexical = evidence["kvadranter"]
+        long_enough = len(text.split()) >= MIN_WORDS_WITHOUT_SIGNAL
+
+        def grounded(q: str) -> bool:
+            return lexical[q].score > 0 or (long_enough and scores[q] >= CONFIDENT)
+
+        voiced = [q for q in QUADRANT_IDS if scores[q] >= thresholds[f"kvadrant:{q}"] and grounded(q)]
         top = max(QUADRANT_IDS, key=scores.get)
-        if not voiced and scores[top] >= FLOOR:
+        if not voiced and scores[top] >= FLOOR and grounded(top):
             voiced = [top]
         voiced.sort(key=lambda q: -scores[q])
         heard = [

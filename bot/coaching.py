@@ -189,3 +189,19 @@ def explanation(concept: str, model: BalanceModel) -> Optional[Dict[str, str]]:
     table, any_id = concept.split(":", 1)
     entry = getattr(model, table)[any_id]
     return {"navn": entry.navn, "forklaring": entry.beskrivelse}
+
+
+def summary_values(slots: Dict[str, object], model: BalanceModel, fragment: Callable[..., str]) -> Dict[str, str]:
+    """The values the closing summary shows: considerations strongest first, the leader's own words."""
+    quadrants = slots.get("kvadranter") or []
+    neglected = slots.get("negligeret")
+    used = [s for s in (slots.get("linser") or []) if slots.get(s)]
+    return {
+        "hensyn_liste": join([h["navn"] for h in quadrants], fragment("utter_del_og")) or fragment("utter_del_ingen"),
+        "negligeret_navn": model.kvadranter[neglected].navn if neglected in model.kvadranter else "",
+        "svar_negligeret": str(slots.get("svar_negligeret") or ""),
+        "svar_balance": str(slots.get("svar_balance") or ""),
+        "linser_brugt": join([fragment(f"utter_del_linse_{s}") for s in used], fragment("utter_del_og"))
+        or fragment("utter_del_ingen"),
+        "naeste_skridt": str(slots.get("naeste_skridt") or ""),
+    }

@@ -76,7 +76,9 @@ class Settings:
 
 def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     env = os.environ if env is None else env
-    state_dir = Path(env.get("BALANCECOACH_STATE_DIR", "").strip() or ROOT / "var")
+    state_dir = Path(env.get("BALANCECOACH_STATE_DIR", "").strip() or "var")
+    if not state_dir.is_absolute():
+        state_dir = ROOT / state_dir
     database_url = env.get("BALANCECOACH_DATABASE_URL", "").strip() or f"sqlite:///{state_dir / 'tracker.db'}"
     if not database_url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://")):
         raise SettingsError(

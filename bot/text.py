@@ -60,13 +60,18 @@ def nlp():
 
 def tokens(text: str) -> List[Token]:
     """Word tokens with lower-case form and lemma; punctuation and spaces are dropped."""
-    doc = nlp()(text)
+    pipeline = nlp()
+    table = pipeline.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    doc = pipeline(text)
     out = []
     for tok in doc:
         if tok.is_space or tok.is_punct:
             continue
         lower = tok.lower_
+        # The lookup table is case-sensitive: "Trivslen" first in a sentence must still become "trivsel".
         lemma = (tok.lemma_ or lower).lower()
+        if lemma == lower:
+            lemma = str(table.get(lower, lower)).lower()
         out.append(Token(tok.text, lower, lemma, tok.idx, tok.idx + len(tok.text)))
     return out
 

@@ -1,0 +1,335 @@
+"""Custom actions: read slots, call `bot/`, choose a response from domain.yml, return events.
+
+The coaching logic lives in `bot.coaching` and `bot.analysis`; the Danish lives in domain.yml. Heavy
+objects (spaCy, embeddings, the classifier) are built on first use, never at import.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot import coaching
+from bot import settings as settings_module
+from bot.knowledge import default_model
+
+_analyser = None
+
+PICTURE_SLOTS = ["kvadranter", "negligeret", "etikker", "borgersyn", "roller", "t_ledelse", "oversaettelse", "fremtid"]
+ANSWER_SLOTS = ["kortlaegning", "svar_negligeret", "svar_balance", *coaching.LENS_SLOTS, "naeste_skridt"]
+
+
+def analyser():
+    global _analyser
+    if _analyser is None:
+        from bot.analysis import Analyser
+
+        _analyser = Analyser()
+    return _analyser
+
+
+def fragment(domain: DomainDict, name: str, **values: Any) -> str:
+    """A sentence part from domain.yml, filled in: actions assemble Danish only from the domain's words."""
+    text = domain["responses"][name][0]["text"]
+    return text.format(**values) if values else text
+
+
+def picture(tracker: Tracker) -> coaching.Picture:
+    return {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS}
+
+
+def picture_events(new: coaching.Picture, tracker: Optional[Tracker]) -> List[EventType]:
+    """Slot events for the picture, plus one entry in its history so coaches can see how it moved."""
+    history = list((tracker.get_slot("billede_historik") if tracker else None) or [])
+    history.append({"kvadranter": [h["id"] for h in new.get("kvadranter") or []], "negligeret": new.get("negligeret")})
+    return [SlotSet(slot, new.get(slot)) for slot in PICTURE_SLOTS] + [SlotSet("billede_historik", history)]
+
+
+def names(ids: List[str]) -> List[str]:
+    model = default_model()
+    return [model.name(i) for i in ids]
+
+
+class ActionSessionStart(Action):
+    """Start each session with the retention period from the settings, so the coach states it truthfully."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        days = settings_module.load().retention_days
+        return [SessionStarted(), SlotSet("opbevaring_dage", str(days)), ActionExecuted("action_listen")]
+
+
+class ActionAnalysereDilemma(Action):
+    """Hear the considerations in the dilemma, mirror them back and open the reflection."""
+
+    def name(self) -> Text:
+        return "action_analysere_dilemma"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        analysis = analyser().analyse(text)
+        if not analysis.kvadranter:
+            dispatcher.utter_message(response="utter_dilemma_uklart")
+            return [SlotSet("trin", "start")]
+        new = coaching.picture_from(analysis)
+        dispatcher.utter_message(
+            response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, lambda n, **kw: fragment(domain, n, **kw))
+        )
+        events = [SlotSet("dilemma", text[:2000]), SlotSet("billede_historik", [])]
+        events += [SlotSet(slot, None) for slot in ANSWER_SLOTS]
+        events += picture_events(new, None)
+        events += [
+            SlotSet("linser", coaching.choose_lenses(new)),
+            SlotSet("kortlaegning_uklar", False),
+            SlotSet("pause", False),
+            SlotSet("trin", "refleksion"),
+        ]
+        return events
+
+
+class ActionAskKortlaegning(Action):
+    def name(self) -> Text:
+        return "action_ask_kortlaegning"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("kortlaegning_uklar"):
+            dispatcher.utter_message(response="utter_kortlaegning_hvilket")
+        else:
+            dispatcher.utter_message(response="utter_ask_kortlaegning")
+        return []
+
+
+class _AskWithPicture(Action):
+    """Ask a reflection question whose wording depends on the balance picture."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        model = default_model()
+        p = picture(tracker)
+        neglected = model.kvadranter[p.get("negligeret") or "fornyelse"]
+        ethic = model.etikker[neglected.etik]
+        voiced = [h["id"] for h in p.get("kvadranter") or []]
+        t = p.get("t_ledelse")
+        values = {
+            "negligeret_navn": neglected.navn,
+            "negligeret_beskrivelse": neglected.beskrivelse,
+            "negligeret_spoergsmaal": neglected.spoergsmaal,
+            "negligeret_etik": ethic.navn.lower(),
+            "negligeret_etik_beskrivelse": ethic.beskrivelse,
+            "hensyn_navne": coaching.join(names(voiced), fragment(domain, "utter_del_og")),
+            "etik_navne": coaching.join(
+                [model.etikker[model.kvadranter[q].etik].navn.lower() for q in voiced], fragment(domain, "utter_del_og")
+            ),
+            "borgersyn_navne": coaching.join(
+                [n.lower() for n in names(p.get("borgersyn") or [])], fragment(domain, "utter_del_og")
+            ) or fragment(domain, "utter_del_ingen"),
+            "t_tekst": fragment(domain, f"utter_del_t_{t}") if t in ("soejle", "tvaers") else "",
+        }
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}", **values)
+        return []
+
+
+class ActionAskSvarNegligeret(_AskWithPicture):
+    slot = "svar_negligeret"
+
+
+class ActionAskSvarEtik(_AskWithPicture):
+    slot = "svar_etik"
+
+
+class ActionAskSvarBorgersyn(_AskWithPicture):
+    slot = "svar_borgersyn"
+
+
+class ActionAskSvarTLedelse(_AskWithPicture):
+    slot = "svar_t_ledelse"
+
+
+class ValidateRefleksionForm(FormValidationAction):
+    """Every answer is kept in the leader's words and folded into the balance picture."""
+
+    def name(self) -> Text:
+        return "validate_refleksion_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        lenses = [s for s in (tracker.get_slot("linser") or []) if s in coaching.LENS_SLOTS]
+        return ["kortlaegning", "svar_negligeret", "svar_balance", *lenses, "naeste_skridt"]
+
+    def validate_kortlaegning(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        model = default_model()
+        text = tracker.latest_message.get("text") or ""
+        say = lambda n, **kw: fragment(domain, n, **kw)  # noqa: E731
+        if value == "bekraeftet":
+            return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False}
+        if value == "afkraeftet":
+            analysis = analyser().analyse(text)
+            named = coaching.named_quadrants(text, analysis, model, button=tracker.get_slot("kvadrant"))
+            if not named:
+                return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
+            new = coaching.correct(picture(tracker), named, text, model, analyser())
+            dispatcher.utter_message(response="utter_spejling_rettet", hensyn=coaching.heard_phrases(new, say))
+            slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
+            slots.update({"kortlaegning": "rettet", "kortlaegning_uklar": False, "kvadrant": None,
+                          "linser": coaching.choose_lenses(new)})
+            return slots
+        new = coaching.merge(picture(tracker), analyser().analyse(text), model)
+        dispatcher.utter_message(response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, say))
+        slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
+        slots.update({"kortlaegning": None, "linser": coaching.choose_lenses(new)})
+        return slots
+
+    def _answer(self, slot: str, value: Any, dispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        kind = coaching.answer_kind(text)
+        if kind == "kort" and slot != "naeste_skridt":
+            dispatcher.utter_message(response="utter_svar_kort")
+        elif kind == "lang":
+            dispatcher.utter_message(response="utter_svar_langt")
+        new = coaching.merge(picture(tracker), analyser().analyse(text), default_model())
+        slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
+        slots[slot] = text[:2000]
+        return slots
+
+    def validate_svar_negligeret(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_negligeret", value, dispatcher, tracker)
+
+    def validate_svar_balance(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_balance", value, dispatcher, tracker)
+
+    def validate_svar_etik(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_etik", value, dispatcher, tracker)
+
+    def validate_svar_borgersyn(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_borgersyn", value, dispatcher, tracker)
+
+    def validate_svar_t_ledelse(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_t_ledelse", value, dispatcher, tracker)
+
+    def validate_svar_oversaettelse(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_oversaettelse", value, dispatcher, tracker)
+
+    def validate_svar_fremtid(self, value, dispatcher, tracker, domain):
+        return self._answer("svar_fremtid", value, dispatcher, tracker)
+
+    def validate_naeste_skridt(self, value, dispatcher, tracker, domain):
+        return self._answer("naeste_skridt", value, dispatcher, tracker)
+
+
+class ActionOpsummereRefleksion(Action):
+    """The closing summary, also on request later in the same conversation."""
+
+    def name(self) -> Text:
+        return "action_opsummere_refleksion"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_opsummering_undervejs")
+            return []
+        if not tracker.get_slot("naeste_skridt"):
+            dispatcher.utter_message(response="utter_opsummering_mangler")
+            return []
+        values = coaching.summary_values(
+            {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS + ANSWER_SLOTS + ["linser"]},
+            default_model(),
+            lambda n, **kw: fragment(domain, n, **kw),
+        )
+        dispatcher.utter_message(response="utter_opsummering", **values)
+        dispatcher.utter_message(response="utter_afslutning")
+        return [SlotSet("trin", "afsluttet")]
+
+
+class ActionForklareModel(Action):
+    """A short, correct explanation of a concept; the rules then return to where the conversation was."""
+
+    def name(self) -> Text:
+        return "action_forklare_model"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        model = default_model()
+        concept = coaching.find_concept(tracker.latest_message.get("text") or "", model)
+        overview = {"oversigt": "utter_model_oversigt", "etikker": "utter_model_etikker",
+                    "roller": "utter_model_roller", "sikker_nok": "utter_model_sikker_nok"}
+        if concept is None:
+            dispatcher.utter_message(response="utter_model_ukendt")
+        elif concept in overview:
+            dispatcher.utter_message(response=overview[concept])
+        else:
+            found = coaching.explanation(concept, model)
+            dispatcher.utter_message(response="utter_model_forklaring", **found)
+        if tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_model_tilbage")
+        return []
+
+
+class ActionViseOmsorg(Action):
+    """Care before coaching: acknowledge, point to people who can help, ask whether to go on."""
+
+    def name(self) -> Text:
+        return "action_vise_omsorg"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_belastning_omsorg")
+        dispatcher.utter_message(response="utter_belastning_fortsaette")
+        return [SlotSet("pause", True)]
+
+
+class ActionAfbrydeRefleksion(Action):
+    """After a crisis message the coaching stops; the picture stays for the record, the flow does not resume."""
+
+    def name(self) -> Text:
+        return "action_afbryde_refleksion"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return [SlotSet("trin", "start"), SlotSet("pause", False), SlotSet("requested_slot", None)]
+
+
+class ActionGenoptageSamtale(Action):
+    """Resume after a pause: back into the reflection if one was under way, else invite a dilemma."""
+
+    def name(self) -> Text:
+        return "action_genoptage_samtale"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        trin = tracker.get_slot("trin") or "start"
+        if trin != "refleksion":
+            dispatcher.utter_message(response="utter_hilse_invitation")
+        return [SlotSet("pause", False), SlotSet("trin", trin)]
+
+
+class ActionSpoergeSletning(Action):
+    def name(self) -> Text:
+        return "action_spoerge_sletning"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_slet_data_spoerg")
+        return [SlotSet("sletning_afventer", True)]
+
+
+class ActionSletteSamtale(Action):
+    """Ask the tracker store to delete the conversation: it sees `slet_samtale` and removes every event."""
+
+    def name(self) -> Text:
+        return "action_slette_samtale"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_slet_data_udfoert")
+        return [SlotSet("slet_samtale", True), SlotSet("sletning_afventer", False), SlotSet("trin", "start")]
+
+
+class ActionAnnullereSletning(Action):
+    def name(self) -> Text:
+        return "action_annullere_sletning"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_slet_data_annulleret")
+        trin = tracker.get_slot("trin") or "start"
+        return [SlotSet("sletning_afventer", False), SlotSet("trin", trin)]

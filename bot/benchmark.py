@@ -1,0 +1,175 @@
+"""`make bench`: what the coach costs on this machine.
+
+1. analysis throughput and the peak memory of the analysis process (measured first, so the peak belongs to it);
+2. `rasa train` time for the coach, in a temporary folder;
+3. per-turn latency through the REST channel, one leader and 20 leaders at once, side by side with a plain
+   `rasa init` assistant trained in a temporary folder — the framework's floor on this machine;
+4. resident memory of the Rasa server and the action server.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+from .settings import ROOT
+
+RASA = str(Path(sys.executable).parent / "rasa")
+
+LEADER_TURNS = [
+    "hej",
+    "Vi skal spare to millioner på plejecentret, og jeg er bange for at trivslen blandt personalet styrtdykker.",
+    "ja det rammer",
+    "Måske kan vi prøve noget nyt sammen med frivillige og pårørende.",
+    "Lige nu 60/40 til økonomien, men trivslen må ikke glemmes.",
+    "Det gode ville være at være ærlig om hvad vi kan og ikke kan.",
+    "Jeg vil tage en snak med MED-udvalget på mandag.",
+    "vis opsummeringen",
+    "hvad er pligtetik?",
+    "start forfra",
+]
+FLOOR_TURNS = ["hi", "great", "bye", "hello", "I am sad", "yes", "no", "goodbye", "hey", "very good"]
+
+
+def _percentile(values: List[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+
+def _post(url: str, sender: str, message: str) -> None:
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        json.loads(response.read())
+
+
+def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dict[str, float]:
+    latencies: List[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def leader():
+        sender = uuid.uuid4().hex
+        for i in range(per_leader):
+            started = time.perf_counter()
+            try:
+                _post(url, sender, turns[i % len(turns)])
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+            except Exception:
+                with lock:
+                    errors[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=leader) for _ in range(leaders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "p50_ms": round(_percentile(latencies, 0.5), 1) if latencies else None,
+        "p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
+        "turns_per_s": round(len(latencies) / wall, 1),
+        "errors": errors[0],
+    }
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (Rasa's server forks none, but be safe)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def analysis_throughput() -> Dict[str, float]:
+    from .classifier import load_examples
+
+    texts = [e.tekst for e in load_examples()] * 2
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot", "analyse"], input="\n".join(texts) + "\n", text=True,
+                   capture_output=True, check=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"texts": len(texts), "seconds_incl_startup": round(wall, 1), "texts_per_s": round(len(texts) / wall, 1),
+            "peak_rss_mb": round(peak, 1)}
+
+
+def train_time(tmp: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([RASA, "train", "--data", "data/nlu", "data/rules", "data/stories", "--out", str(tmp / "models"),
+                    "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 1)
+
+
+def floor_server(tmp: Path, port: int):
+    """A plain `rasa init` assistant, trained and serving REST: Rasa's own floor on this machine."""
+    project = tmp / "floor"
+    subprocess.run([RASA, "init", "--no-prompt", "--init-dir", str(project)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+    process = subprocess.Popen([RASA, "run", "--port", str(port), "--interface", "127.0.0.1"], cwd=project,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return process
+        except Exception:
+            time.sleep(0.5)
+    process.kill()
+    raise TimeoutError("rasa init-assistenten startede ikke")
+
+
+def main() -> int:
+    from .evaluation import isolated_settings
+    from .stack import Stack
+
+    print("Analyse:", json.dumps(analysis_throughput()), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print("rasa train (coachen, fra bunden):", train_time(tmp), "s", flush=True)
+        rows = {}
+        with Stack(isolated_settings(5205, 5255, tmp)) as stack:
+            url = f"{stack.url}/webhooks/rest/webhook"
+            _load(url, LEADER_TURNS, 1, 4)  # warm-up: loads the analysis models in the action server
+            rows["balancecoach"] = {"1 leder": _load(url, LEADER_TURNS, 1), "20 ledere": _load(url, LEADER_TURNS, 20)}
+            rasa_pid, action_pid = stack.processes[1].pid, stack.processes[0].pid
+            memory = {"rasa_server_rss_mb": _rss_mb(rasa_pid), "action_server_rss_mb": _rss_mb(action_pid)}
+        floor = floor_server(tmp, 5305)
+        try:
+            url = "http://127.0.0.1:5305/webhooks/rest/webhook"
+            _load(url, FLOOR_TURNS, 1, 4)
+            rows["rasa init (gulv)"] = {"1 leder": _load(url, FLOOR_TURNS, 1), "20 ledere": _load(url, FLOOR_TURNS, 20)}
+        finally:
+            floor.terminate()
+            floor.wait(timeout=30)
+        shutil.rmtree(tmp / "floor", ignore_errors=True)
+    print("\nLatens pr. tur gennem REST (20 ture pr. leder):")
+    print(f"  {'':18s} {'1: p50':>8s} {'1: p95':>8s} {'20: p50':>8s} {'20: p95':>8s} {'20: ture/s':>10s} {'fejl':>5s}")
+    for name, row in rows.items():
+        one, many = row["1 leder"], row["20 ledere"]
+        print(f"  {name:18s} {one['p50_ms']:8.1f} {one['p95_ms']:8.1f} {many['p50_ms']:8.1f} {many['p95_ms']:8.1f}"
+              f" {many['turns_per_s']:10.1f} {one['errors'] + many['errors']:5d}")
+    coach, base = rows["balancecoach"], rows["rasa init (gulv)"]
+    ratio = {k: round(coach[k]["p50_ms"] / base[k]["p50_ms"], 2) for k in coach}
+    print("p50 i forhold til gulvet:", json.dumps(ratio))
+    print("Hukommelse:", json.dumps(memory))
+    print(json.dumps({"latency": rows, "p50_ratio": ratio, "memory": memory}))
+    return 0

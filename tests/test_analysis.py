@@ -1,0 +1,120 @@
+"""The analysis on real Danish sentences (written for these tests, not taken from any evaluation set)."""
+import pytest
+
+from bot.lexicon import Lexicon
+from bot.text import MAX_CHARS, clean, tokens
+
+
+def ids(result):
+    return [h.id for h in result.kvadranter]
+
+
+def test_lemmas_reach_signal_words(model):
+    text = "Trivslen blandt medarbejderne er presset, og vikarbudgettet er skåret."
+    evidence = Lexicon(model).evidence(tokens(text), text)
+    assert "trivslen" in [p.lower() for p in evidence["kvadranter"]["relationer"].phrases]
+    assert "vikarbudgettet" in evidence["kvadranter"]["resultater"].phrases
+
+
+def test_overlapping_patterns_count_once(model):
+    text = "budgettet"
+    evidence = Lexicon(model).evidence(tokens(text), text)
+    assert evidence["kvadranter"]["resultater"].score == pytest.approx(1.0)
+
+
+def test_savings_against_wellbeing(analyser):
+    result = analyser.analyse(
+        "Vi skal spare fire millioner på hjemmeplejen, og jeg kan mærke at trivslen i mine grupper allerede er i bund."
+    )
+    assert set(ids(result)) >= {"resultater", "relationer"}
+    assert result.negligeret in {"stabilitet", "fornyelse"}
+    heard = {h.id: h for h in result.kvadranter}
+    assert any("spare" in s.lower() or "millioner" in s.lower() for s in heard["resultater"].signaler)
+    assert any("trivsl" in s.lower() for s in heard["relationer"].signaler)
+    assert "konsekvensetik" in result.etikker and "naerhedsetik" in result.etikker
+
+
+def test_pilot_against_rules(analyser):
+    result = analyser.analyse(
+        "Vi vil gerne lave et forsøg med skærmbesøg i hjemmeplejen, men jeg er usikker på om det overholder "
+        "reglerne om dokumentation og databeskyttelse."
+    )
+    assert {"fornyelse", "stabilitet"} <= set(ids(result))
+    assert result.negligeret in {"relationer", "resultater"}
+
+
+def test_neglected_is_the_diagonal_of_the_strongest(analyser):
+    result = analyser.analyse("Budgettet skal overholdes, og vi skal nedbringe udgifterne med ti procent i år.")
+    assert ids(result)[0] == "resultater"
+    assert "relationer" not in ids(result)
+    assert result.negligeret == "relationer"
+
+
+def test_citizen_views_and_roles(analyser):
+    result = analyser.analyse(
+        "En borger har klaget over afgørelsen om hjælpemidler. Reglerne er klare, men hun er ensom og sårbar, "
+        "og jeg kan se at afgørelsen rammer hende hårdt."
+    )
+    assert "rettighedsbaerer" in result.borgersyn
+    assert "saarbart_medmenneske" in result.borgersyn
+    assert "myndighed" in result.roller
+
+
+def test_volunteers_are_co_creators(analyser):
+    result = analyser.analyse(
+        "Vi vil lave samskabelse med frivillige foreninger og borgerne i lokalområdet om et nyt mødested."
+    )
+    assert "aktiv_medskaber" in result.borgersyn
+    assert "facilitator" in result.roller
+    assert "fornyelse" in ids(result)
+
+
+def test_chain_of_leaders_is_the_pillar(analyser):
+    result = analyser.analyse(
+        "Byrådet har besluttet at lukke to afdelinger, og jeg skal forklare mine medarbejdere hvorfor."
+    )
+    assert result.t_ledelse == "soejle"
+    assert result.oversaettelse is True
+
+
+def test_across_departments(analyser):
+    result = analyser.analyse(
+        "Vi skal samarbejde på tværs med de andre afdelinger om en fælles indsats, men ingen ved hvem der har ansvaret."
+    )
+    assert result.t_ledelse == "tvaers"
+
+
+def test_future_creation(analyser):
+    result = analyser.analyse(
+        "Kommunen vil nå verdensmålene og skære CO2-udledningen, og jeg skal tænke bæredygtighed ind i driften."
+    )
+    assert result.fremtid is True
+
+
+def test_greeting_hears_nothing(analyser):
+    result = analyser.analyse("hej")
+    assert result.kvadranter == [] and result.negligeret is None
+
+
+def test_contract_keys_and_types(analyser):
+    data = analyser.analyse("Vi mangler penge til kurser, og medarbejderne savner kompetenceudvikling.").to_dict()
+    assert set(data) >= {"kvadranter", "negligeret", "etikker", "borgersyn", "roller", "t_ledelse", "oversaettelse", "fremtid"}
+    for heard in data["kvadranter"]:
+        assert set(heard) == {"id", "navn", "score", "signaler"}
+        assert 0.0 <= heard["score"] <= 1.0 and heard["signaler"]
+    scores = [h["score"] for h in data["kvadranter"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_clean_caps_long_text_at_a_word_boundary():
+    text = "trivsel " * 10000
+    cleaned = clean(text)
+    assert len(cleaned) <= MAX_CHARS and not cleaned.endswith("trivs")
+    assert clean("a\x00b\x1b[31m c\u200b") == "a b [31m c"
+
+
+def test_long_text_is_analysed_and_flagged(analyser):
+    text = "Vi skal spare på budgettet, og trivslen daler. " * 2000
+    result = analyser.analyse(text)
+    assert result.afkortet is True and result.tegn <= MAX_CHARS
+    assert {"resultater", "relationer"} <= set(ids(result))
