@@ -22,7 +22,7 @@ NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
 
-.PHONY: help install train run shell test validate eval bench clean
+.PHONY: help install train run shell test validate eval bench sample clean
 
 help: ## Show the targets and what they do
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ eval: train ## Score the analysis and the running bot on the dev sets; NLU inten
 
 bench: train ## Time training, analysis throughput and peak memory
 	$(PY) -m bot bench
+
+sample: train ## Write the README's sample conversation from the running coach
+	$(PY) -m bot sample
 
 clean: ## Remove the virtualenv, trained models and local state
 	rm -rf $(VENV) models results var

@@ -117,7 +117,7 @@ class _AskWithPicture(Action):
         p = picture(tracker)
         neglected = model.kvadranter[p.get("negligeret") or "fornyelse"]
         ethic = model.etikker[neglected.etik]
-        voiced = [h["id"] for h in p.get("kvadranter") or []]
+        voiced = [h["id"] for h in p.get("kvadranter") or [] if h["id"] != neglected.id]
         t = p.get("t_ledelse")
         values = {
             "negligeret_navn": neglected.navn,
@@ -199,29 +199,18 @@ class ValidateRefleksionForm(FormValidationAction):
         slots[slot] = text[:2000]
         return slots
 
-    def validate_svar_negligeret(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_negligeret", value, dispatcher, tracker)
 
-    def validate_svar_balance(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_balance", value, dispatcher, tracker)
+def _answer_validator(slot: str):
+    def validate(self, value, dispatcher, tracker, domain):
+        return self._answer(slot, value, dispatcher, tracker)
 
-    def validate_svar_etik(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_etik", value, dispatcher, tracker)
+    validate.__name__ = f"validate_{slot}"
+    return validate
 
-    def validate_svar_borgersyn(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_borgersyn", value, dispatcher, tracker)
 
-    def validate_svar_t_ledelse(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_t_ledelse", value, dispatcher, tracker)
-
-    def validate_svar_oversaettelse(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_oversaettelse", value, dispatcher, tracker)
-
-    def validate_svar_fremtid(self, value, dispatcher, tracker, domain):
-        return self._answer("svar_fremtid", value, dispatcher, tracker)
-
-    def validate_naeste_skridt(self, value, dispatcher, tracker, domain):
-        return self._answer("naeste_skridt", value, dispatcher, tracker)
+# rasa_sdk looks up `validate_<slot>` by name; every reflection answer is validated the same way.
+for _slot in ANSWER_SLOTS[1:]:
+    setattr(ValidateRefleksionForm, f"validate_{_slot}", _answer_validator(_slot))
 
 
 class ActionOpsummereRefleksion(Action):
@@ -237,12 +226,19 @@ class ActionOpsummereRefleksion(Action):
         if not tracker.get_slot("naeste_skridt"):
             dispatcher.utter_message(response="utter_opsummering_mangler")
             return []
+        from bot.picture import render  # matplotlib loads on the first summary, not when the server starts
+
         values = coaching.summary_values(
             {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS + ANSWER_SLOTS + ["linser"]},
             default_model(),
             lambda n, **kw: fragment(domain, n, **kw),
         )
-        dispatcher.utter_message(response="utter_opsummering", **values)
+        balance = render(tracker.get_slot("kvadranter"), tracker.get_slot("negligeret"), default_model())
+        # Under "data": Rasa's socket.io channel emits custom JSON as `emit(event, **json_message)`, so any
+        # other top-level key would crash the send; REST and the Teams channel read the same shape.
+        dispatcher.utter_message(
+            response="utter_opsummering", json_message={"data": {"balancebillede": balance.payload()}}, **values
+        )
         dispatcher.utter_message(response="utter_afslutning")
         return [SlotSet("trin", "afsluttet")]
 

@@ -73,6 +73,12 @@ def cmd_eval_behaviour(args) -> int:
     return behaviour_report(Path(args.gold))
 
 
+def cmd_sample(args) -> int:
+    from .sample import main as sample
+
+    return sample()
+
+
 def cmd_bench(args) -> int:
     from .benchmark import main as bench
 
@@ -95,6 +101,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("eval-behaviour", help="start the coach and score it on a behaviour set")
     p.add_argument("gold")
     p.set_defaults(func=cmd_eval_behaviour)
+    sub.add_parser("sample", help="write the README's sample conversation from the running coach").set_defaults(
+        func=cmd_sample
+    )
     sub.add_parser("bench", help="training time, throughput, memory").set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     if args.command == "analyse" and not args.text:

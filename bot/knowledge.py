@@ -102,14 +102,16 @@ class Quadrant(_Entry):
         return value
 
 
+def _known_quadrant(cls, value):
+    if value not in QUADRANT_IDS:
+        raise ValueError(f"ukendt kvadrant {value!r}")
+    return value
+
+
 class Ethic(_Entry):
     under: str
 
-    @validator("under")
-    def _under(cls, value):
-        if value not in QUADRANT_IDS:
-            raise ValueError(f"ukendt kvadrant {value!r}")
-        return value
+    _under = validator("under", allow_reuse=True)(_known_quadrant)
 
 
 class Role(_Entry):
@@ -126,11 +128,7 @@ class CitizenView(_Entry):
             raise ValueError(f"ukendt rolle {value!r}; kendte: {', '.join(ROLE_IDS)}")
         return value
 
-    @validator("under")
-    def _under(cls, value):
-        if value not in QUADRANT_IDS:
-            raise ValueError(f"ukendt kvadrant {value!r}")
-        return value
+    _under = validator("under", allow_reuse=True)(_known_quadrant)
 
 
 class Lens(_Entry):

@@ -5,10 +5,11 @@ Settings fail fast with a message naming the variable, so a misconfigured server
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,46 @@ def _local_token(state_dir: Path) -> str:
     return token
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
+_LOCAL_HTTP = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/|$)")
+
+
+def _url(env: Mapping[str, str], name: str, value: str) -> str:
+    """https only; plain http is accepted for this machine alone, so tests can serve keys and tokens locally."""
+    if value and not (value.startswith("https://") or _LOCAL_HTTP.match(value)):
+        raise SettingsError(f"{name}={value!r}: skal være en https://-adresse (http kun til 127.0.0.1/localhost)")
+    return value
+
+
+def _teams(env: Mapping[str, str]) -> dict:
+    """The optional Teams section; a half-filled one stops the server with the variable to fix."""
+    get = lambda name: env.get(name, "").strip()  # noqa: E731
+    app_id, password, tenant = get("BALANCECOACH_TEAMS_APP_ID"), get("BALANCECOACH_TEAMS_APP_PASSWORD"), \
+        get("BALANCECOACH_TEAMS_TENANT_ID")
+    if app_id and not _GUID.match(app_id):
+        raise SettingsError(f"BALANCECOACH_TEAMS_APP_ID={app_id!r}: skal være botens Microsoft App ID (et GUID)")
+    if bool(app_id) != bool(password):
+        missing = "BALANCECOACH_TEAMS_APP_PASSWORD" if app_id else "BALANCECOACH_TEAMS_APP_ID"
+        raise SettingsError(f"{missing} mangler: Teams kræver både app-id og app-hemmelighed (eller ingen af dem)")
+    if tenant and not _TENANT.match(tenant):
+        raise SettingsError(
+            f"BALANCECOACH_TEAMS_TENANT_ID={tenant!r}: skal være tenant-id (GUID) eller domæne (fx herning.dk)"
+        )
+    service_urls = tuple(
+        _url(env, "BALANCECOACH_TEAMS_SERVICE_URLS", u.strip())
+        for u in get("BALANCECOACH_TEAMS_SERVICE_URLS").split(",") if u.strip()
+    )
+    return {
+        "teams_app_id": app_id,
+        "teams_app_password": password,
+        "teams_tenant_id": tenant,
+        "teams_openid_url": _url(env, "BALANCECOACH_TEAMS_OPENID_URL", get("BALANCECOACH_TEAMS_OPENID_URL")),
+        "teams_token_url": _url(env, "BALANCECOACH_TEAMS_TOKEN_URL", get("BALANCECOACH_TEAMS_TOKEN_URL")),
+        "teams_service_urls": service_urls,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     rasa_port: int
@@ -48,6 +89,17 @@ class Settings:
     retention_days: int
     redis_host: str
     redis_port: int
+    # Microsoft Teams (rasa_addons/teams.py). All empty: the Teams webhook answers 503 and nothing else changes.
+    teams_app_id: str = ""
+    teams_app_password: str = field(default="", repr=False)  # a secret: never in logs
+    teams_tenant_id: str = ""  # empty: a multi-tenant bot (token from botframework.com)
+    teams_openid_url: str = ""  # empty: Bot Framework's published OpenID metadata
+    teams_token_url: str = ""  # empty: the tenant's token endpoint, or botframework.com's when multi-tenant
+    teams_service_urls: Tuple[str, ...] = ()  # empty: any Bot Connector URL the signed token vouches for
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.teams_app_id and self.teams_app_password)
 
     @property
     def rasa_url(self) -> str:
@@ -65,6 +117,12 @@ class Settings:
                 "BALANCECOACH_REDIS_HOST": self.redis_host,
                 "BALANCECOACH_REDIS_PORT": str(self.redis_port),
                 "BALANCECOACH_RETENTION_DAYS": str(self.retention_days),
+                "BALANCECOACH_TEAMS_APP_ID": self.teams_app_id,
+                "BALANCECOACH_TEAMS_APP_PASSWORD": self.teams_app_password,
+                "BALANCECOACH_TEAMS_TENANT_ID": self.teams_tenant_id,
+                "BALANCECOACH_TEAMS_OPENID_URL": self.teams_openid_url,
+                "BALANCECOACH_TEAMS_TOKEN_URL": self.teams_token_url,
+                "BALANCECOACH_TEAMS_SERVICE_URLS": ",".join(self.teams_service_urls),
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                 "RASA_TELEMETRY_ENABLED": "false",
@@ -104,4 +162,5 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         retention_days=int(retention),
         redis_host=env.get("BALANCECOACH_REDIS_HOST", "").strip() or "127.0.0.1",
         redis_port=_port(env, "BALANCECOACH_REDIS_PORT", 6379),
+        **_teams(env),
     )

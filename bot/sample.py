@@ -1,0 +1,67 @@
+"""The README's sample conversation, produced from the running coach so it stays true.
+
+`python -m bot sample` starts the coach, plays one leader's turns through the REST channel and writes the
+transcript into README.md between the markers; a test replays it and compares.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from pathlib import Path
+from typing import List
+
+from .settings import ROOT
+
+README = ROOT / "README.md"
+START, END = "<!-- samtale:start -->", "<!-- samtale:end -->"
+
+LEADER = [
+    "Byrådet har besluttet, at vi skal spare 2 mio. på hjemmeplejen. Jeg er bekymret for trivslen i mine "
+    "grupper, som allerede løber stærkt.",
+    "nej, det handler også meget om reglerne for, hvornår borgerne har krav på hjælp",
+    "Vi kunne måske lave et lille forsøg med frivillige, der tager sig af besøg og gåture.",
+    "Lige nu 60/40 til økonomien, men trivslen må ikke glide helt ud.",
+    "Jeg skal forklare baggrunden for beslutningen ordentligt på personalemødet, ikke bare melde tallet ud.",
+    "Det gode her er nok at være åben om, hvad vi ved, og hvad vi ikke ved endnu.",
+    "Jeg tager en snak med MED-udvalget på mandag og beder om deres idéer.",
+]
+
+
+def transcript(ask) -> str:
+    """Play the leader's turns through `ask(message) -> replies` and format them as Markdown."""
+    lines: List[str] = []
+    for message in LEADER:
+        lines.append(f"> **Leder:** {message}")
+        lines.append(">")
+        for reply in ask(message):
+            text = (reply.get("text") or "").replace("\n", "\n> ")
+            buttons = " ".join(f"[{b['title']}]" for b in reply.get("buttons") or [])
+            lines.append(f"> **Coach:** {text}" + (f" {buttons}" if buttons else ""))
+            lines.append(">")
+    return "\n".join(lines[:-1])
+
+
+def write(text: str, readme: Path = README) -> None:
+    content = readme.read_text(encoding="utf-8")
+    block = f"{START}\n{text}\n{END}"
+    content = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, content, flags=re.S)
+    readme.write_text(content, encoding="utf-8")
+
+
+def current(readme: Path = README) -> str:
+    content = readme.read_text(encoding="utf-8")
+    return content.split(START, 1)[1].split(END, 1)[0].strip("\n")
+
+
+def main() -> int:
+    from .evaluation import isolated_settings
+    from .stack import Stack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with Stack(isolated_settings(5505, 5555, Path(tmp))) as stack:
+            sender = uuid.uuid4().hex
+            text = transcript(lambda message: stack.ask(message, sender))
+    write(text)
+    print(text)
+    return 0

@@ -1,0 +1,80 @@
+"""The running coach, started the way `make run` starts it: REST answers, Danish, and deletion for real."""
+import sqlite3
+import uuid
+
+import pytest
+
+from bot.evaluation import isolated_settings
+from bot.stack import Stack
+
+DILEMMA = "Vi skal spare to millioner på ældreområdet, og jeg er bekymret for trivslen blandt medarbejderne."
+
+
+@pytest.fixture(scope="module")
+def coach(tmp_path_factory):
+    state = tmp_path_factory.mktemp("coach")
+    with Stack(isolated_settings(5405, 5455, state), log_dir=state / "logs") as stack:
+        stack.db = state / "tracker.db"
+        yield stack
+
+
+def say(coach, sender, message):
+    replies = coach.ask(message, sender)
+    return " ".join(r.get("text") or "" for r in replies), replies
+
+
+def rows(coach, sender):
+    with sqlite3.connect(coach.db) as db:
+        return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
+
+
+def test_greeting_says_what_the_coach_is(coach):
+    text, _ = say(coach, uuid.uuid4().hex, "hej")
+    assert "chatbot" in text and "dilemma" in text and "30 dage" in text
+
+
+def test_dilemma_is_mirrored_with_buttons(coach):
+    text, replies = say(coach, uuid.uuid4().hex, DILEMMA)
+    assert "Jeg hører især hensynet til" in text and "trivslen" in text
+    assert [b["title"] for r in replies for b in r.get("buttons", [])] == ["Ja, det rammer", "Nej, ikke helt"]
+
+
+def test_html_is_never_echoed(coach):
+    text, _ = say(coach, uuid.uuid4().hex, "<img src=x onerror=alert(1)>")
+    assert "<img" not in text and len(text) > 5
+
+
+def test_crisis_gives_help_and_no_coaching(coach):
+    sender = uuid.uuid4().hex
+    say(coach, sender, DILEMMA)
+    text, _ = say(coach, sender, "jeg har det så skidt at jeg tænker på at tage mit liv")
+    assert "70 201 201" in text and "112" in text
+    assert "hvordan får vi da" not in text.lower()
+
+
+def test_deletion_removes_the_stored_conversation(coach):
+    sender = uuid.uuid4().hex
+    say(coach, sender, DILEMMA)
+    say(coach, sender, "ja")
+    assert rows(coach, sender) > 10
+    text, _ = say(coach, sender, "slet mine data")
+    assert "slette hele samtalen" in text
+    assert rows(coach, sender) > 10
+    text, _ = say(coach, sender, "ja")
+    assert "Samtalen er slettet" in text
+    assert rows(coach, sender) == 0
+    text, _ = say(coach, sender, "hej")
+    assert "chatbot" in text
+    with sqlite3.connect(coach.db) as db:
+        kinds = [r[0] for r in db.execute("select type_name from events where sender_id = ?", (sender,))]
+    assert "slot" in kinds and not any(
+        "millioner" in (r[0] or "") for r in sqlite3.connect(coach.db).execute(
+            "select data from events where sender_id = ?", (sender,))
+    )
+
+
+def test_readme_sample_conversation_is_what_the_coach_says(coach):
+    from bot import sample
+
+    sender = uuid.uuid4().hex
+    assert sample.transcript(lambda message: coach.ask(message, sender)) == sample.current()
