@@ -73,7 +73,9 @@ def named_quadrants(text: str, analysis: Analysis, model: BalanceModel, button: 
         if re.search(rf"\b{quadrant.navn.lower()}", lowered) and qid not in named:
             named.append(qid)
     for heard in analysis.kvadranter:
-        if heard.signaler and heard.id not in named and any(s.lower() in lowered for s in heard.signaler):
+        # Signal words count; a whole clause quoted as context does not name a consideration.
+        words = [s for s in heard.signaler if len(s.split()) <= 3]
+        if heard.id not in named and any(s.lower() in lowered for s in words):
             named.append(heard.id)
     return named
 
@@ -102,8 +104,8 @@ def correct(picture: Picture, named: List[str], text: str, model: BalanceModel, 
 def _quote_for(text: str, quadrant: str, analyser: Analyser) -> Optional[str]:
     analysis = analyser.analyse(text)
     for heard in analysis.kvadranter:
-        if heard.id == quadrant and heard.signaler:
-            return heard.signaler[0]
+        if heard.id == quadrant:
+            return next((s for s in heard.signaler if len(s.split()) <= 3), None)
     return None
 
 

@@ -14,6 +14,7 @@ from typing import List
 from .settings import ROOT
 
 README = ROOT / "README.md"
+PICTURE_NOTE = "*(balancebilledet: de fire hensyn på de to akser, med det oversete markeret)*"
 START, END = "<!-- samtale:start -->", "<!-- samtale:end -->"
 
 LEADER = [
@@ -22,8 +23,8 @@ LEADER = [
     "nej, det handler også meget om reglerne for, hvornår borgerne har krav på hjælp",
     "Vi kunne måske lave et lille forsøg med frivillige, der tager sig af besøg og gåture.",
     "Lige nu 60/40 til økonomien, men trivslen må ikke glide helt ud.",
-    "Jeg skal forklare baggrunden for beslutningen ordentligt på personalemødet, ikke bare melde tallet ud.",
-    "Det gode her er nok at være åben om, hvad vi ved, og hvad vi ikke ved endnu.",
+    "De ældre er ikke kun sårbare; de og deres pårørende kan også være med til at finde løsningerne.",
+    "Jeg skal forklare baggrunden ordentligt på personalemødet og fortælle min chef, hvad det koster i trivsel.",
     "Jeg tager en snak med MED-udvalget på mandag og beder om deres idéer.",
 ]
 
@@ -35,6 +36,10 @@ def transcript(ask) -> str:
         lines.append(f"> **Leder:** {message}")
         lines.append(">")
         for reply in ask(message):
+            if not reply.get("text") and "balancebillede" in str(reply.get("custom") or ""):
+                lines.append(f"> **Coach:** {PICTURE_NOTE}")
+                lines.append(">")
+                continue
             text = (reply.get("text") or "").replace("\n", "\n> ")
             buttons = " ".join(f"[{b['title']}]" for b in reply.get("buttons") or [])
             lines.append(f"> **Coach:** {text}" + (f" {buttons}" if buttons else ""))

@@ -76,7 +76,7 @@ def test_neglected_question_names_the_quadrant(analysed):
     messages, events = run(A.ActionAskSvarNegligeret(), tracker(slots=slots, active_loop="refleksion_form"))
     text = rendered(messages)
     neglected = {"stabilitet": "Stabilitet", "fornyelse": "Fornyelse"}[slots["negligeret"]]
-    assert f"Jeg hører ikke så meget om {neglected}" in text
+    assert f"Jeg hører ikke så meget om hensynet til {neglected}." in text
     assert "Hvordan får vi da det hensyn med?" in text
     assert events == {}
 
