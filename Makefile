@@ -10,11 +10,14 @@ export ACTION_PORT ?= 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Python 3.10 (Rasa 3.6 supports no newer): python3.10 on PATH first, then pyenv.
 PYTHON310 := $(shell for c in "$$(command -v python3.10)" "$$(pyenv prefix 3.10.13 2>/dev/null)/bin/python3.10" "$$(pyenv prefix 3.10 2>/dev/null)/bin/python3.10"; do \
 	[ -x "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$c"; break; }; done)
 
+NODE_DEPS     := node_modules/.installed
+CHROMIUM      := /usr/bin/chromium
 RASA_MODEL    := models/balancecoach.tar.gz
 ANALYSE_MODEL := models/analyse.pkl
 RASA_DATA     := data/nlu data/rules data/stories
@@ -22,7 +25,7 @@ NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
 
-.PHONY: help install train run shell test validate eval bench sample clean
+.PHONY: help install train run shell test validate eval bench sample teams-package clean
 
 help: ## Show the targets and what they do
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,12 +37,21 @@ $(VENV)/.installed: requirements.lock
 	$(VENV)/bin/pip install --quiet -r requirements.lock
 	touch $@
 
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is ever downloaded).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "Debians chromium mangler til browsertestene: sudo apt-get install -y chromium" >&2; exit 1; fi
+
 install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requirements
 
 $(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
 	$(RASA) train --data $(RASA_DATA) --fixed-model-name balancecoach --out models
 
-$(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) $(wildcard bot/*.py)
+$(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexicon.py bot/text.py bot/knowledge.py
 	$(PY) -m bot train --out $@
 
 train: $(RASA_MODEL) $(ANALYSE_MODEL) ## Train the Rasa model and the analysis classifier (only when their inputs changed)
@@ -53,7 +65,7 @@ shell: train ## Chat with the coach in the terminal
 validate: $(VENV)/.installed ## Check the Rasa training data and domain
 	$(RASA) data validate --data $(RASA_DATA)
 
-test: train ## Run the whole test suite (pytest, Rasa data validation, test stories)
+test: train $(NODE_DEPS) $(CHROMIUM) ## Run the whole test suite (pytest, Rasa validation and test stories, browser, Teams)
 	$(PY) -m pytest -q tests
 
 eval: train ## Score the analysis and the running bot on the dev sets; NLU intent report
@@ -63,6 +75,9 @@ eval: train ## Score the analysis and the running bot on the dev sets; NLU inten
 
 bench: train ## Time training, analysis throughput and peak memory
 	$(PY) -m bot bench
+
+teams-package: $(NODE_DEPS) ## Build build/balancecoach-teams.zip, the Teams app (set BALANCECOACH_TEAMS_APP_ID)
+	$(PY) scripts/teams_package.py
 
 sample: train ## Write the README's sample conversation from the running coach
 	$(PY) -m bot sample

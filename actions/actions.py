@@ -12,7 +12,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import coaching
+from bot import coaching, safety
 from bot import settings as settings_module
 from bot.knowledge import default_model
 
@@ -72,6 +72,14 @@ class ActionAnalysereDilemma(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        concern = safety.assess(text)
+        if concern == "krise":
+            dispatcher.utter_message(response="utter_krise_hjaelp")
+            return [SlotSet("trin", "start"), SlotSet("pause", False)]
+        if concern == "belastning":
+            dispatcher.utter_message(response="utter_belastning_omsorg")
+            dispatcher.utter_message(response="utter_belastning_fortsaette")
+            return [SlotSet("trin", "start"), SlotSet("pause", True)]
         analysis = analyser().analyse(text)
         if not analysis.kvadranter:
             dispatcher.utter_message(response="utter_dilemma_uklart")
@@ -273,6 +281,8 @@ class ActionViseOmsorg(Action):
         return "action_vise_omsorg"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if safety.assess(tracker.latest_message.get("text")) == "krise":
+            dispatcher.utter_message(response="utter_krise_hjaelp")
         dispatcher.utter_message(response="utter_belastning_omsorg")
         dispatcher.utter_message(response="utter_belastning_fortsaette")
         return [SlotSet("pause", True)]

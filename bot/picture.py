@@ -48,13 +48,15 @@ _MUTED = "#595959"  # 7:1 on white
 class BalancePicture:
     svg: str
     png: bytes
+    description: str  # the picture in words: alt text for screen readers and text-only channels
 
     def payload(self) -> Dict[str, str]:
-        """What a channel needs: both formats base64-encoded and the file name for downloads."""
+        """What a channel needs: both formats base64-encoded, the alt text and the file name for downloads."""
         return {
             "svg": base64.b64encode(self.svg.encode("utf-8")).decode("ascii"),
             "png": base64.b64encode(self.png).decode("ascii"),
             "filnavn": FILENAME,
+            "beskrivelse": self.description,
         }
 
 
@@ -83,6 +85,21 @@ def _voiced(kvadranter: Optional[List[Dict[str, Any]]], model: BalanceModel) -> 
         words = [_short(w) for w in item.get("signaler") or [] if str(w).strip()][:MAX_WORDS]
         voiced[item["id"]] = {"score": score, "signaler": words}
     return voiced
+
+
+def describe(voiced: Dict[str, Dict[str, Any]], negligeret: Optional[str], model: BalanceModel) -> str:
+    """The same content as the drawing, as one line of text (strongest first, then the rest in model order)."""
+    parts = [TEKST["titel"] + "."]
+    order = sorted(voiced, key=lambda q: -voiced[q]["score"]) + [q for q in model.kvadranter if q not in voiced]
+    for qid in order:
+        name = model.kvadranter[qid].navn
+        if qid in voiced:
+            state = f"{TEKST['vaegt']} {round(voiced[qid]['score'] * 100)} %"
+            state += f", {TEKST['overset']}" if qid == negligeret else ""
+        else:
+            state = TEKST["overset"] if qid == negligeret else TEKST["ikke_hoert"]
+        parts.append(f"{name}: {state}.")
+    return " ".join(parts)
 
 
 def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str], model: BalanceModel) -> BalancePicture:
@@ -151,19 +168,20 @@ def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str]
             text(x0 + size / 2, bar_y - 4, f"{TEKST['vaegt']} {round(heard['score'] * 100)} %", ha="center",
                  va="center", fontsize=10.5, zorder=7)
             for i, word in enumerate(heard["signaler"][: MAX_WORDS - 1 if neglected else MAX_WORDS]):
-                text(x0 + size / 2, bar_y - 10 - i * 4.6, f"»{word}«", ha="center", va="center", fontsize=10,
+                text(x0 + size / 2, bar_y - 9.5 - i * 4.6, f"»{word}«", ha="center", va="center", fontsize=10,
                      color=_MUTED, fontstyle="italic", zorder=7)
         elif not neglected:
             text(x0 + size / 2, y0 + size / 2 - 2, TEKST["ikke_hoert"], ha="center", va="center", fontsize=10,
                  color=_MUTED, zorder=7)
         if neglected:
-            text(x0 + size / 2, y0 + 5 if heard else y0 + size / 2 - 2, TEKST["overset"], ha="center",
+            text(x0 + size / 2, y0 + 3.4 if heard else y0 + size / 2 - 2, TEKST["overset"], ha="center",
                  va="center", fontsize=12, fontweight="bold", zorder=7,
-                 bbox={"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": _INK, "linestyle": "--"})
+                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": _INK, "linestyle": "--"})
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "balancebillede"}):
         svg_buffer = io.StringIO()
         fig.savefig(svg_buffer, format="svg", metadata={"Date": None, "Title": TEKST["titel"]})
         png_buffer = io.BytesIO()
         fig.savefig(png_buffer, format="png", metadata={"Software": None})
-    return BalancePicture(svg=svg_buffer.getvalue(), png=png_buffer.getvalue())
+    return BalancePicture(svg=svg_buffer.getvalue(), png=png_buffer.getvalue(),
+                          description=describe(voiced, negligeret, model))

@@ -224,3 +224,15 @@ def test_session_start_states_retention(monkeypatch):
     monkeypatch.setenv("BALANCECOACH_RETENTION_DAYS", "14")
     _, events = run(A.ActionSessionStart(), tracker())
     assert events["opbevaring_dage"] == "14"
+
+
+def test_strain_hidden_in_a_dilemma_is_met_with_care():
+    messages, events = run(A.ActionAnalysereDilemma(), tracker("jeg ryster på hænderne før møder med direktionen"))
+    assert [m["response"] for m in messages] == ["utter_belastning_omsorg", "utter_belastning_fortsaette"]
+    assert events == {"trin": "start", "pause": True}
+
+
+def test_crisis_hidden_in_a_dilemma_gives_help_and_no_coaching():
+    messages, events = run(A.ActionAnalysereDilemma(), tracker("vi skal spare, og jeg vil bare forsvinde for altid"))
+    assert [m["response"] for m in messages] == ["utter_krise_hjaelp"]
+    assert "70 201 201" in rendered(messages) and events["trin"] == "start"

@@ -78,3 +78,43 @@ def test_readme_sample_conversation_is_what_the_coach_says(coach):
 
     sender = uuid.uuid4().hex
     assert sample.transcript(lambda message: coach.ask(message, sender)) == sample.current()
+
+
+def test_make_run_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`make run` runs `python -m bot serve`: it must say where to chat, answer, and stop both servers on Ctrl-C."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from bot.stack import post_message
+    from conftest import ROOT
+
+    env = dict(os.environ, RASA_PORT="5465", ACTION_PORT="5475", BALANCECOACH_STATE_DIR=str(tmp_path),
+               BALANCECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'tracker.db'}", BALANCECOACH_HOST="127.0.0.1")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            output.append(line)
+            if "Balancecoach kører" in line or proc.poll() is not None:
+                break
+        assert any("Balancecoach kører" in line for line in output), "".join(output)[-3000:]
+        import threading
+
+        threading.Thread(target=lambda: [output.append(line) for line in proc.stdout], daemon=True).start()
+        replies = post_message("http://127.0.0.1:5465", "make-run", "hej")
+        assert "chatbot" in " ".join(r.get("text", "") for r in replies)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for port in (5465, 5475):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is still open after Ctrl-C"

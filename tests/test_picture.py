@@ -1,0 +1,107 @@
+"""The balance picture (bot/picture.py): the four quadrants on the model's axes, weights, the overlooked one."""
+import base64
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from bot.picture import TEKST, render
+
+PICTURE = {
+    "kvadranter": [
+        {"id": "relationer", "navn": "Relationer", "score": 0.989, "signaler": ["bekymret", "trivslen"]},
+        {"id": "resultater", "navn": "Resultater", "score": 0.61, "signaler": ["spare", "mio."]},
+    ],
+    "negligeret": "fornyelse",
+}
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def picture(model):
+    return render(PICTURE["kvadranter"], PICTURE["negligeret"], model)
+
+
+def texts(svg: str):
+    """Every <text> in the SVG with its position (svg.fonttype 'none' keeps text as text)."""
+    root = ET.fromstring(svg)
+    found = []
+    for node in root.iter(f"{SVG}text"):
+        content = "".join(node.itertext()).strip()
+        found.append((content, float(node.get("x")), float(node.get("y"))))
+    return found
+
+
+def position(svg, word):
+    return next((x, y) for text, x, y in texts(svg) if text == word)
+
+
+def test_svg_names_quadrants_and_axes_as_text(picture, model):
+    words = [t for t, _, _ in texts(picture.svg)]
+    for quadrant in model.kvadranter.values():
+        assert quadrant.navn in words
+    for axis in ("Ind", "Ud", "Udvikling", "Drift"):
+        assert axis in words
+    assert TEKST["titel"] in words
+
+
+def test_quadrants_sit_on_the_two_axes(picture):
+    """Ind left, Ud right; Udvikling up, Drift down (SVG y grows downwards)."""
+    rel, forn, stab, res = (position(picture.svg, n) for n in ("Relationer", "Fornyelse", "Stabilitet", "Resultater"))
+    ind, ud, udv, drift = (position(picture.svg, n) for n in ("Ind", "Ud", "Udvikling", "Drift"))
+    assert rel[0] < forn[0] and stab[0] < res[0]      # Ind-side left of Ud-side
+    assert rel[1] < stab[1] and forn[1] < res[1]      # Udvikling above Drift
+    assert ind[0] < rel[0] < ud[0] and udv[1] < rel[1] < stab[1] < drift[1]
+
+
+def test_weights_and_the_leaders_words_are_shown(picture):
+    words = [t for t, _, _ in texts(picture.svg)]
+    assert f"{TEKST['vaegt']} 99 %" in words and f"{TEKST['vaegt']} 61 %" in words
+    assert "»trivslen«" in words and "»spare«" in words
+    assert words.count(TEKST["ikke_hoert"]) == 1       # Stabilitet: neither voiced nor overlooked
+
+
+def test_the_neglected_quadrant_is_marked_overset_with_a_dashed_outline(picture):
+    overset_x, overset_y = position(picture.svg, TEKST["overset"])
+    fornyelse_x, _ = position(picture.svg, "Fornyelse")
+    assert TEKST["overset"] == "overset" and abs(overset_x - fornyelse_x) < 1
+    assert "stroke-dasharray" in picture.svg
+    # one quadrant only: the picture for another neglected quadrant moves the mark
+    assert [t for t, _, _ in texts(picture.svg)].count("overset") == 1
+
+
+def test_png_is_a_real_png_of_sensible_size(picture):
+    assert picture.png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", picture.png[16:24])
+    assert 500 <= width <= 1200 and 500 <= height <= 1200
+    assert 10_000 < len(picture.png) < 300_000
+
+
+def test_payload_is_base64_of_both_formats_with_alt_text(picture):
+    payload = picture.payload()
+    assert base64.b64decode(payload["svg"]).decode() == picture.svg
+    assert base64.b64decode(payload["png"]) == picture.png
+    assert payload["filnavn"] == "balancebillede"
+    assert payload["beskrivelse"].startswith(TEKST["titel"])
+    assert "Relationer: vægt 99 %" in payload["beskrivelse"] and "Fornyelse: overset" in payload["beskrivelse"]
+
+
+def test_leaders_words_are_escaped_text_never_markup_or_mathtext(model):
+    nasty = [{"id": "relationer", "score": 0.9, "signaler": ["<script>alert(1)</script>", "$x^2$"]}]
+    svg = render(nasty, "resultater", model).svg
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    assert any(t.startswith("»$x^2$") for t, _, _ in texts(svg))
+
+
+def test_odd_slot_values_still_draw(model):
+    odd = [{"id": "ukendt", "score": 3}, {"id": "fornyelse", "score": "x"}, "ikke en dict", {"id": "stabilitet", "score": 7}]
+    picture = render(odd, None, model)
+    words = [t for t, _, _ in texts(picture.svg)]
+    assert f"{TEKST['vaegt']} 100 %" in words and f"{TEKST['vaegt']} 0 %" in words
+    assert "overset" not in words
+    assert render(None, None, model).png[:4] == b"\x89PNG"
+
+
+def test_drawing_is_deterministic(model, picture):
+    again = render(PICTURE["kvadranter"], PICTURE["negligeret"], model)
+    assert again.svg == picture.svg and again.png == picture.png
