@@ -236,3 +236,24 @@ def test_crisis_hidden_in_a_dilemma_gives_help_and_no_coaching():
     messages, events = run(A.ActionAnalysereDilemma(), tracker("vi skal spare, og jeg vil bare forsvinde for altid"))
     assert [m["response"] for m in messages] == ["utter_krise_hjaelp"]
     assert "70 201 201" in rendered(messages) and events["trin"] == "start"
+
+
+def test_citizen_view_question_names_the_views_heard(analysed):
+    _, slots = analysed
+    text = rendered(run(A.ActionAskSvarBorgersyn(), tracker(slots={**slots, "borgersyn": ["saarbart_medmenneske"]}))[0])
+    assert "Jeg hører især borgeren som sårbart medmenneske." in text
+    assert "myndighed, serviceproducent og facilitator" in text
+
+
+def test_t_question_follows_the_dimension(analysed):
+    _, slots = analysed
+    pillar = rendered(run(A.ActionAskSvarTLedelse(), tracker(slots={**slots, "t_ledelse": "soejle"}))[0])
+    across = rendered(run(A.ActionAskSvarTLedelse(), tracker(slots={**slots, "t_ledelse": "tvaers"}))[0])
+    assert "op og ned gennem søjlen" in pillar and "på tværs af områder" in across
+    assert "trænger kæden til olie" in pillar
+
+
+def test_mapping_question_is_yes_no_by_default(analysed):
+    _, slots = analysed
+    messages, events = run(A.ActionAskKortlaegning(), tracker(slots=slots))
+    assert [m["response"] for m in messages] == ["utter_ask_kortlaegning"] and events == {}
