@@ -31,6 +31,16 @@ def analyser():
     return _analyser
 
 
+def analysis_of(tracker: Tracker, text: str):
+    """The analysis of the leader's latest message, already made by the NLU pipeline when it is that text."""
+    from bot.analysis import Analysis
+
+    latest = tracker.latest_message or {}
+    if latest.get("balance") and (latest.get("text") or "").strip() == (text or "").strip():
+        return Analysis.from_dict(latest["balance"])
+    return analyser().analyse(text)
+
+
 def fragment(domain: DomainDict, name: str, **values: Any) -> str:
     """A sentence part from domain.yml, filled in: actions assemble Danish only from the domain's words."""
     text = domain["responses"][name][0]["text"]
@@ -80,7 +90,7 @@ class ActionAnalysereDilemma(Action):
             dispatcher.utter_message(response="utter_belastning_omsorg")
             dispatcher.utter_message(response="utter_belastning_fortsaette")
             return [SlotSet("trin", "start"), SlotSet("pause", True)]
-        analysis = analyser().analyse(text)
+        analysis = analysis_of(tracker, text)
         if not analysis.kvadranter:
             dispatcher.utter_message(response="utter_dilemma_uklart")
             return [SlotSet("trin", "start")]
@@ -179,17 +189,17 @@ class ValidateRefleksionForm(FormValidationAction):
         if value == "bekraeftet":
             return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False}
         if value == "afkraeftet":
-            analysis = analyser().analyse(text)
+            analysis = analysis_of(tracker, text)
             named = coaching.named_quadrants(text, analysis, model, button=tracker.get_slot("kvadrant"))
             if not named:
                 return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
-            new = coaching.correct(picture(tracker), named, text, model, analyser())
+            new = coaching.correct(picture(tracker), named, analysis, model)
             dispatcher.utter_message(response="utter_spejling_rettet", hensyn=coaching.heard_phrases(new, say))
             slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
             slots.update({"kortlaegning": "rettet", "kortlaegning_uklar": False, "kvadrant": None,
                           "linser": coaching.choose_lenses(new)})
             return slots
-        new = coaching.merge(picture(tracker), analyser().analyse(text), model)
+        new = coaching.merge(picture(tracker), analysis_of(tracker, text), model)
         dispatcher.utter_message(response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, say))
         slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
         slots.update({"kortlaegning": None, "linser": coaching.choose_lenses(new)})
@@ -202,7 +212,7 @@ class ValidateRefleksionForm(FormValidationAction):
             dispatcher.utter_message(response="utter_svar_kort")
         elif kind == "lang":
             dispatcher.utter_message(response="utter_svar_langt")
-        new = coaching.merge(picture(tracker), analyser().analyse(text), default_model())
+        new = coaching.merge(picture(tracker), analysis_of(tracker, text), default_model())
         slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
         slots[slot] = text[:2000]
         return slots

@@ -54,6 +54,13 @@ class Analysis:
     def to_dict(self) -> Dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Dict) -> "Analysis":
+        """The analysis as it travels in Rasa's parse data (see rasa_addons/balance_analysis.py)."""
+        fields = dict(data)
+        fields["kvadranter"] = [Heard(**h) for h in data.get("kvadranter") or []]
+        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
+
     @property
     def voiced(self) -> List[str]:
         return [h.id for h in self.kvadranter]
@@ -70,7 +77,8 @@ class Analyser:
     def analyse(self, text: Optional[str]) -> Analysis:
         return self.analyse_many([text])[0]
 
-    def analyse_many(self, texts: List[Optional[str]]) -> List[Analysis]:
+    def analyse_many(self, texts: List[Optional[str]], embeddings: Optional[np.ndarray] = None) -> List[Analysis]:
+        """Analyse texts; `embeddings` (one e5 vector per text) may be passed in when already computed."""
         cleaned = [clean(t) for t in texts]
         results: List[Optional[Analysis]] = [None] * len(texts)
         todo = []
@@ -82,7 +90,8 @@ class Analyser:
         if todo:
             evidence = [self.lexicon.evidence(tokens(cleaned[i]), cleaned[i]) for i in todo]
             lexical = np.vstack([classifier.lexicon_features(e) for e in evidence])
-            feats = classifier.features(classifier.embed([cleaned[i] for i in todo]), lexical)
+            vectors = embeddings[todo] if embeddings is not None else classifier.embed([cleaned[i] for i in todo])
+            feats = classifier.features(vectors, lexical)
             probs = self.trained.predict(feats)
             for row, i in enumerate(todo):
                 p = {name: float(values[row]) for name, values in probs.items()}
@@ -103,8 +112,10 @@ class Analyser:
         if not voiced and scores[top] >= FLOOR and grounded(top):
             voiced = [top]
         voiced.sort(key=lambda q: -scores[q])
+        clause_probs = {}
         heard = [
-            Heard(q, self.model.kvadranter[q].navn, round(scores[q], 3), self._why(text, evidence["kvadranter"][q], q))
+            Heard(q, self.model.kvadranter[q].navn, round(scores[q], 3),
+                  self._why(text, evidence["kvadranter"][q], q, clause_probs))
             for q in voiced
         ]
 
@@ -142,32 +153,22 @@ class Analyser:
         )
 
     def neglected(self, voiced: List[str], presence: Dict[str, float], partly=frozenset()) -> Optional[str]:
-        """The diagonal opposite of the strongest voiced consideration, else the weakest unvoiced one.
+        return neglected(self.model, voiced, presence, partly)
 
-        A consideration the leader touches on without it reaching the threshold (`partly`) is not the
-        neglected one: the coach would be asking about something the leader just said.
+    def _why(self, text: str, ev, quadrant: str, cache: Dict) -> List[str]:
+        """The leader's own words behind a consideration: signal words, else the clause that carries it.
+
+        Clauses are scored once per text (`cache`), however many considerations need them.
         """
-        if not voiced:
-            return None
-        opposite = self.model.diagonal(voiced[0])
-        if opposite not in voiced and opposite not in partly:
-            return opposite
-        unvoiced = [q for q in QUADRANT_IDS if q not in voiced and q not in partly] or [
-            q for q in QUADRANT_IDS if q not in voiced
-        ]
-        pool = unvoiced or list(voiced)
-        return min(pool, key=lambda q: presence.get(q, 0.0))
-
-    def _why(self, text: str, ev, quadrant: str) -> List[str]:
-        """The leader's own words behind a consideration: signal words, else the clause that carries it."""
         if ev.phrases:
             return ev.phrases
         parts = clauses(text)
         if len(parts) <= 1:
             return [text[:120]]
-        lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in parts])
-        probs = self.trained.predict(classifier.features(classifier.embed(parts), lexical))[f"kvadrant:{quadrant}"]
-        return [parts[int(np.argmax(probs))][:120]]
+        if "probs" not in cache:
+            lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in parts])
+            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(parts), lexical))
+        return [parts[int(np.argmax(cache["probs"][f"kvadrant:{quadrant}"]))][:120]]
 
     def _t(self, ev, p: Dict[str, float]) -> Optional[str]:
         learned = max(classifier.T_CLASSES, key=lambda c: p.get(f"t:{c}", 0.0))
@@ -180,3 +181,21 @@ class Analyser:
         return p[f"linse:{lens}"] >= self.trained.thresholds[f"linse:{lens}"] or (
             evidence["linser"][lens].score >= LENS_MIN_SCORE
         )
+
+
+def neglected(model: BalanceModel, voiced: List[str], presence: Dict[str, float], partly=frozenset()) -> Optional[str]:
+    """The diagonal opposite of the strongest voiced consideration, else the weakest unvoiced one.
+
+    A consideration the leader touches on without it reaching the threshold (`partly`) is not the
+    neglected one: the coach would be asking about something the leader just said.
+    """
+    if not voiced:
+        return None
+    opposite = model.diagonal(voiced[0])
+    if opposite not in voiced and opposite not in partly:
+        return opposite
+    unvoiced = [q for q in QUADRANT_IDS if q not in voiced and q not in partly] or [
+        q for q in QUADRANT_IDS if q not in voiced
+    ]
+    pool = unvoiced or list(voiced)
+    return min(pool, key=lambda q: presence.get(q, 0.0))

@@ -122,6 +122,7 @@ def train_time(tmp: Path) -> float:
 def floor_server(tmp: Path, port: int):
     """A plain `rasa init` assistant, trained and serving REST: Rasa's own floor on this machine."""
     project = tmp / "floor"
+    project.mkdir(parents=True, exist_ok=True)
     subprocess.run([RASA, "init", "--no-prompt", "--init-dir", str(project)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
     process = subprocess.Popen([RASA, "run", "--port", str(port), "--interface", "127.0.0.1"], cwd=project,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, List, Optional
 
-from .analysis import Analysis, Analyser
+from .analysis import Analysis, neglected
 from .knowledge import QUADRANT_IDS, BalanceModel
 
 LENS_SLOTS = ["svar_borgersyn", "svar_t_ledelse", "svar_oversaettelse", "svar_fremtid", "svar_etik"]
@@ -80,14 +80,17 @@ def named_quadrants(text: str, analysis: Analysis, model: BalanceModel, button: 
     return named
 
 
-def correct(picture: Picture, named: List[str], text: str, model: BalanceModel, analyser: Analyser) -> Picture:
-    """Put the considerations the leader names first, keep the rest below them, and re-derive the neglected one."""
+def correct(picture: Picture, named: List[str], analysis: Analysis, model: BalanceModel) -> Picture:
+    """Put the considerations the leader names first, keep the rest below them, and re-derive the neglected one.
+
+    `analysis` is the analysis of the correction itself; its signal words become the quotes.
+    """
     heard = {h["id"]: dict(h) for h in picture.get("kvadranter") or []}
     top = max([h["score"] for h in heard.values()] + [0.5])
     for rank, qid in enumerate(named):
         entry = heard.get(qid) or {"id": qid, "navn": model.kvadranter[qid].navn, "signaler": []}
         entry["score"] = round(min(1.0, top + 0.05 * (len(named) - rank)), 3)
-        quote = _quote_for(text, qid, analyser)
+        quote = _quote_for(analysis, qid)
         if quote and quote not in entry["signaler"]:
             entry["signaler"] = [quote] + entry["signaler"]
         heard[qid] = entry
@@ -96,13 +99,12 @@ def correct(picture: Picture, named: List[str], text: str, model: BalanceModel, 
     scores = {h["id"]: h["score"] for h in quadrants}
     updated = dict(picture)
     updated["kvadranter"] = quadrants
-    updated["negligeret"] = analyser.neglected(voiced, scores)
+    updated["negligeret"] = neglected(model, voiced, scores)
     updated["etikker"] = [model.kvadranter[q].etik for q in voiced]
     return updated
 
 
-def _quote_for(text: str, quadrant: str, analyser: Analyser) -> Optional[str]:
-    analysis = analyser.analyse(text)
+def _quote_for(analysis: Analysis, quadrant: str) -> Optional[str]:
     for heard in analysis.kvadranter:
         if heard.id == quadrant:
             return next((s for s in heard.signaler if len(s.split()) <= 3), None)

@@ -59,17 +59,17 @@ class Evidence:
         return out
 
 
-def _find(signal: Signal, toks: Sequence[Token], text: str) -> Iterable[Hit]:
+def _find(signal: Signal, toks: Sequence[Token], text: str, start: int = 0, stop: int = -1) -> Iterable[Hit]:
     words = signal.words
     n = len(words)
-    for i in range(len(toks) - n + 1):
+    last = len(toks) - n + 1 if stop < 0 else min(stop, len(toks) - n + 1)
+    for i in range(start, last):
         if all(_word_matches(w, toks[i + k]) for k, w in enumerate(words)):
             yield Hit(i, i + n, signal.vaegt, text[toks[i].start : toks[i + n - 1].end])
 
 
-def match(signals: Sequence[Signal], toks: Sequence[Token], text: str) -> Evidence:
-    """Score one target's signals against a tokenised text; overlapping hits count once (strongest wins)."""
-    candidates = [hit for signal in signals for hit in _find(signal, toks, text)]
+def _dedupe(candidates: List[Hit]) -> Evidence:
+    """Each stretch of text counts once per target, with the strongest signal that covers it."""
     candidates.sort(key=lambda h: (-h.weight, h.start))
     taken: List[Hit] = []
     used = set()
@@ -80,6 +80,48 @@ def match(signals: Sequence[Signal], toks: Sequence[Token], text: str) -> Eviden
         used |= span
         taken.append(hit)
     return Evidence(score=sum(h.weight for h in taken), hits=taken)
+
+
+def match(signals: Sequence[Signal], toks: Sequence[Token], text: str) -> Evidence:
+    """Score one target's signals against a tokenised text; overlapping hits count once (strongest wins)."""
+    return _dedupe([hit for signal in signals for hit in _find(signal, toks, text)])
+
+
+class _FirstWordIndex:
+    """Finds the signals whose first word can match a token without trying every signal on every token.
+
+    The knowledge file has hundreds of signals; looking a token's forms (and their prefixes and suffixes) up
+    in dictionaries keeps the analysis fast enough to run on every message.
+    """
+
+    def __init__(self, entries: Sequence[Tuple[str, str, Signal]]):
+        self.exact: Dict[str, list] = {}
+        self.prefix: Dict[str, list] = {}
+        self.suffix: Dict[str, list] = {}
+        self.scan: list = []
+        for entry in entries:
+            first = entry[2].words[0]
+            core = first.strip("*")
+            if first == "*" or (first.startswith("*") and first.endswith("*")):
+                self.scan.append((core, entry))
+            elif first.endswith("*"):
+                self.prefix.setdefault(core, []).append(entry)
+            elif first.startswith("*"):
+                self.suffix.setdefault(core, []).append(entry)
+            else:
+                self.exact.setdefault(core, []).append(entry)
+
+    def candidates(self, token: Token) -> List[Tuple[str, str, Signal]]:
+        found = []
+        for form in {token.lower, token.lemma}:
+            found += self.exact.get(form, [])
+            for i in range(1, len(form) + 1):
+                found += self.prefix.get(form[:i], [])
+            for i in range(1, len(form)):
+                found += self.suffix.get(form[i:], [])
+        found += [entry for core, entry in self.scan if not core or core in token.lower or core in token.lemma]
+        unique = {id(entry[2]): entry for entry in found}
+        return list(unique.values())
 
 
 class Lexicon:
@@ -96,9 +138,18 @@ class Lexicon:
             "linser": {"oversaettelse": model.oversaettelse.signaler, "fremtid": model.fremtid.signaler},
         }
 
+        self.index = _FirstWordIndex(
+            [(table, key, signal) for table, entries in self.tables.items()
+             for key, signals in entries.items() for signal in signals]
+        )
+
     def evidence(self, toks: Sequence[Token], text: str) -> Dict[str, Dict[str, Evidence]]:
+        hits: Dict[Tuple[str, str], List[Hit]] = {}
+        for i, token in enumerate(toks):
+            for table, key, signal in self.index.candidates(token):
+                hits.setdefault((table, key), []).extend(_find(signal, toks, text, i, i + 1))
         return {
-            table: {key: match(signals, toks, text) for key, signals in entries.items()}
+            table: {key: _dedupe(hits.get((table, key), [])) for key in entries}
             for table, entries in self.tables.items()
         }
 

@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 BATCH = 64
+E5_VECTOR = "e5_vector"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -49,9 +50,10 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         todo = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = embed([clean(m.get(TEXT)) or " " for m in batch]) * float(self._config["scale"])
+            vectors = embed([clean(m.get(TEXT)) or " " for m in batch])
             for message, vector in zip(batch, vectors):
-                self._set(message, vector)
+                message.set(E5_VECTOR, vector)  # for the balance analysis later in the pipeline; not stored
+                self._set(message, vector * float(self._config["scale"]))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
