@@ -1,0 +1,37 @@
+"""Every path the README names is real, and every make target it shows exists."""
+import re
+
+from conftest import ROOT
+
+GENERATED = ("var/", ".venv", "models/", "results/", "artifacts/", "build/", "node_modules")
+
+
+def _paths():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for token in re.findall(r"`([^`\s]+)`", text):
+        if token.startswith(("http", "/", "-", "$")) or "<" in token or "*" in token or "=" in token:
+            continue
+        if "/" in token or re.search(r"\.(py|yml|yaml|md|json|txt|lock|js|css|html)$", token):
+            yield token
+
+
+def test_readme_paths_exist():
+    missing = []
+    for token in _paths():
+        path = token.split(":")[0].rstrip(".,")
+        if path.startswith(GENERATED) or path.startswith("webhooks/") or "." == path:
+            continue
+        if "/" not in path:  # a bare file name in a sentence about its folder: it must exist somewhere
+            if not any(ROOT.rglob(path)) and not any((ROOT.parent / "shared").rglob(path)):
+                missing.append(token)
+        elif not (ROOT / path).exists():
+            missing.append(token)
+    assert missing == []
+
+
+def test_readme_make_targets_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.M))
+    shown = set(re.findall(r"`make ([a-z-]+)`", readme))
+    assert shown and shown <= targets, shown - targets
