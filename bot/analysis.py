@@ -26,6 +26,11 @@ consideration: embeddings of "tjah" or "hej" say nothing about a dilemma."""
 PARTLY_HEARD = 0.6
 """Share of its threshold at which an unvoiced consideration counts as touched on, not neglected."""
 
+T_CONFIDENT = 0.75
+T_WITH_WORDS = 0.4
+"""The T lens needs the classifier to be sure, or a word for the chain or the other areas beside it: a
+lens question about politicians or other departments that the leader never mentioned would feel off."""
+
 LENS_MIN_SCORE = 1.0
 """Lexicon score at which a lens (T, translation, future) counts on words alone."""
 
@@ -173,7 +178,9 @@ class Analyser:
     def _t(self, ev, p: Dict[str, float]) -> Optional[str]:
         learned = max(classifier.T_CLASSES, key=lambda c: p.get(f"t:{c}", 0.0))
         if learned != "ingen":
-            return learned
+            sure = p[f"t:{learned}"]
+            if sure >= T_CONFIDENT or (ev[learned].score > 0 and sure >= T_WITH_WORDS):
+                return learned
         words = max(("soejle", "tvaers"), key=lambda t: ev[t].score)
         return words if ev[words].score >= LENS_MIN_SCORE else None
 
