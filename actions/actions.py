@@ -183,26 +183,30 @@ class ValidateRefleksionForm(FormValidationAction):
         return ["kortlaegning", "svar_negligeret", "svar_balance", *lenses, "naeste_skridt"]
 
     def validate_kortlaegning(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        model = default_model()
-        text = tracker.latest_message.get("text") or ""
-        say = lambda n, **kw: fragment(domain, n, **kw)  # noqa: E731
+        """Yes moves on; a correction or any other words re-map the picture and move on too.
+
+        Only a bare "nej" with nothing to go on asks which consideration fills most (buttons), so a leader
+        who answers in free text is never asked the same question twice.
+        """
         if value == "bekraeftet":
             return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False}
-        if value == "afkraeftet":
-            analysis = analysis_of(tracker, text)
-            named = coaching.named_quadrants(text, analysis, model, button=tracker.get_slot("kvadrant"))
-            if not named:
-                return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
+        model = default_model()
+        text = tracker.latest_message.get("text") or ""
+        analysis = analysis_of(tracker, text)
+        named = coaching.named_quadrants(text, analysis, model, button=tracker.get_slot("kvadrant"))
+        if value == "afkraeftet" and not named:
+            return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
+        if named:
             new = coaching.correct(picture(tracker), named, analysis, model)
-            dispatcher.utter_message(response="utter_spejling_rettet", hensyn=coaching.heard_phrases(new, say))
-            slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
-            slots.update({"kortlaegning": "rettet", "kortlaegning_uklar": False, "kvadrant": None,
-                          "linser": coaching.choose_lenses(new)})
-            return slots
-        new = coaching.merge(picture(tracker), analysis_of(tracker, text), model)
-        dispatcher.utter_message(response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, say))
+            response = "utter_spejling_rettet"
+        else:
+            new = coaching.merge(picture(tracker), analysis, model)
+            response = "utter_spejling_hoerer"
+        say = lambda n, **kw: fragment(domain, n, **kw)  # noqa: E731
+        dispatcher.utter_message(response=response, hensyn=coaching.heard_phrases(new, say))
         slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
-        slots.update({"kortlaegning": None, "linser": coaching.choose_lenses(new)})
+        slots.update({"kortlaegning": "rettet" if named else "suppleret", "kortlaegning_uklar": False,
+                      "kvadrant": None, "linser": coaching.choose_lenses(new)})
         return slots
 
     def _answer(self, slot: str, value: Any, dispatcher, tracker: Tracker) -> Dict[Text, Any]:

@@ -257,3 +257,13 @@ def test_mapping_question_is_yes_no_by_default(analysed):
     _, slots = analysed
     messages, events = run(A.ActionAskKortlaegning(), tracker(slots=slots))
     assert [m["response"] for m in messages] == ["utter_ask_kortlaegning"] and events == {}
+
+
+def test_free_text_at_the_mirror_moves_on_instead_of_asking_again(analysed):
+    _, slots = analysed
+    form = A.ValidateRefleksionForm()
+    dispatcher = CollectingDispatcher()
+    text = "vi når ikke vores besøg, og borgerne venter"
+    result = form.validate_kortlaegning(text, dispatcher, tracker(text, "svar_refleksion", {**slots, "kortlaegning_uklar": True}), DOMAIN)
+    assert result["kortlaegning"] in ("rettet", "suppleret") and result["kortlaegning_uklar"] is False
+    assert dispatcher.messages[0]["response"] in ("utter_spejling_rettet", "utter_spejling_hoerer")

@@ -9,7 +9,7 @@ from conftest import ROOT
 def test_stories_pass_with_fail_on_prediction_errors(tmp_path):
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "test", "core", "--stories", "tests/test_stories.yml",
-         "--model", "models/balancecoach.tar.gz", "--fail-on-prediction-errors", "--out", str(tmp_path)],
+         "--model", "models/balancecoach.tar.gz", "--fail-on-prediction-errors", "--e2e", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     output = proc.stdout + proc.stderr
