@@ -188,8 +188,8 @@ class ValidateRefleksionForm(FormValidationAction):
         Only a bare "nej" with nothing to go on asks which consideration fills most (buttons), so a leader
         who answers in free text is never asked the same question twice.
         """
-        if value == "bekraeftet":
-            return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False}
+        if value in ("bekraeftet", "rettet", "suppleret"):  # a yes, or the form re-validating its own earlier result
+            return {"kortlaegning": value, "kortlaegning_uklar": False}
         model = default_model()
         text = tracker.latest_message.get("text") or ""
         analysis = analysis_of(tracker, text)
@@ -211,6 +211,10 @@ class ValidateRefleksionForm(FormValidationAction):
 
     def _answer(self, slot: str, value: Any, dispatcher, tracker: Tracker) -> Dict[Text, Any]:
         text = str(value or "").strip()
+        if text != (tracker.latest_message.get("text") or "").strip():
+            # Rasa re-validates answers already given when the form is resumed (after a pause): keep them as
+            # they are, without a second acknowledgement or analysis.
+            return {slot: value}
         kind = coaching.answer_kind(text)
         if kind == "kort" and slot != "naeste_skridt":
             dispatcher.utter_message(response="utter_svar_kort")

@@ -267,3 +267,14 @@ def test_free_text_at_the_mirror_moves_on_instead_of_asking_again(analysed):
     result = form.validate_kortlaegning(text, dispatcher, tracker(text, "svar_refleksion", {**slots, "kortlaegning_uklar": True}), DOMAIN)
     assert result["kortlaegning"] in ("rettet", "suppleret") and result["kortlaegning_uklar"] is False
     assert dispatcher.messages[0]["response"] in ("utter_spejling_rettet", "utter_spejling_hoerer")
+
+
+def test_resumed_form_keeps_earlier_answers_quietly(analysed):
+    _, slots = analysed
+    form = A.ValidateRefleksionForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker("ja lad os fortsætte", "bekraefte", {**slots, "kortlaegning": "suppleret", "svar_balance": "ved ikke"})
+    assert form.validate_kortlaegning("suppleret", dispatcher, t, DOMAIN) == {"kortlaegning": "suppleret",
+                                                                            "kortlaegning_uklar": False}
+    assert form.validate_svar_balance("ved ikke", dispatcher, t, DOMAIN) == {"svar_balance": "ved ikke"}
+    assert dispatcher.messages == []
