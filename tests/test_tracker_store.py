@@ -1,0 +1,100 @@
+"""The deleting tracker store against SQLite (the embedded default) and PostgreSQL (production), and the
+production endpoints with the Redis lock store — real servers on this machine, no mocks."""
+import asyncio
+import os
+import time
+import uuid
+
+import pytest
+from rasa.core.lock_store import LockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
+
+from conftest import ROOT
+from rasa_addons.tracker_store import SletbarSQLTrackerStore
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+POSTGRES = os.environ.get("BALANCECOACH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_up() -> bool:
+    import sqlalchemy as sa
+
+    try:
+        with sa.create_engine(POSTGRES).connect():
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, monkeypatch):
+    if request.param == "postgresql" and not _postgres_up():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    url = f"sqlite:///{tmp_path / 'tracker.db'}" if request.param == "sqlite" else POSTGRES
+    monkeypatch.setenv("BALANCECOACH_STATE_DIR", str(tmp_path))
+    return SletbarSQLTrackerStore(domain=DOMAIN, database_url=url)
+
+
+def _rows(store, sender):
+    with store.session_scope() as session:
+        return session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).count()
+
+
+def _tracker(sender, *events):
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+def test_conversation_is_stored_and_deleted_for_real(store):
+    sender = uuid.uuid4().hex
+    tracker = _tracker(sender, ActionExecuted("action_listen"), UserUttered("Vi skal spare på budgettet", {"name": "beskriv_dilemma"}))
+    asyncio.run(store.save(tracker))
+    assert _rows(store, sender) == 2
+    tracker.update(UserUttered("slet mine data", {"name": "slet_data"}))
+    tracker.update(SlotSet("sletning_afventer", True))
+    asyncio.run(store.save(tracker))
+    assert _rows(store, sender) == 4
+    tracker.update(SlotSet("slet_samtale", True))
+    asyncio.run(store.save(tracker))
+    assert _rows(store, sender) == 0
+    assert asyncio.run(store.retrieve(sender)) is None
+
+
+def test_retention_removes_only_old_conversations(store):
+    old, new = uuid.uuid4().hex, uuid.uuid4().hex
+    asyncio.run(store.save(_tracker(old, ActionExecuted("action_listen", timestamp=time.time() - 40 * 86400))))
+    asyncio.run(store.save(_tracker(new, ActionExecuted("action_listen"))))
+    store.delete_older_than(time.time() - 30 * 86400)
+    assert _rows(store, old) == 0 and _rows(store, new) == 1
+
+
+def test_production_endpoints_use_redis_locks(monkeypatch):
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+    except Exception:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    monkeypatch.setenv("ACTION_PORT", "5055")
+    monkeypatch.setenv("BALANCECOACH_REDIS_HOST", "127.0.0.1")
+    monkeypatch.setenv("BALANCECOACH_REDIS_PORT", "6379")
+    config = read_endpoint_config(str(ROOT / "endpoints.production.yml"), "lock_store")
+    lock_store = LockStore.create(config)
+    assert type(lock_store).__name__ == "RedisLockStore"
+    conversation = uuid.uuid4().hex
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=1)
+
+    async def hold_lock():
+        async with lock_store.lock(conversation, lock_lifetime=5):
+            held = [k for k in client.keys("balancecoach*") if conversation.encode() in k]
+            assert held, "the lock is not in Redis while it is held"
+        return lock_store.get_lock(conversation)
+
+    after = asyncio.run(hold_lock())
+    assert after is None or not after.tickets
