@@ -47,6 +47,11 @@ def fragment(domain: DomainDict, name: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def domain_words(domain: DomainDict):
+    """`fragment` bound to this domain, in the shape `bot.coaching` takes it."""
+    return lambda name, **values: fragment(domain, name, **values)
+
+
 def picture(tracker: Tracker) -> coaching.Picture:
     return {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS}
 
@@ -56,6 +61,11 @@ def picture_events(new: coaching.Picture, tracker: Optional[Tracker]) -> List[Ev
     history = list((tracker.get_slot("billede_historik") if tracker else None) or [])
     history.append({"kvadranter": [h["id"] for h in new.get("kvadranter") or []], "negligeret": new.get("negligeret")})
     return [SlotSet(slot, new.get(slot)) for slot in PICTURE_SLOTS] + [SlotSet("billede_historik", history)]
+
+
+def picture_slots(new: coaching.Picture, tracker: Optional[Tracker]) -> Dict[Text, Any]:
+    """The picture's slot events as the slot dict a form validation returns."""
+    return {e["name"]: e["value"] for e in picture_events(new, tracker)}
 
 
 def names(ids: List[str]) -> List[str]:
@@ -96,7 +106,7 @@ class ActionAnalysereDilemma(Action):
             return [SlotSet("trin", "start")]
         new = coaching.picture_from(analysis)
         dispatcher.utter_message(
-            response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, lambda n, **kw: fragment(domain, n, **kw))
+            response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, domain_words(domain))
         )
         events = [SlotSet("dilemma", text[:2000]), SlotSet("billede_historik", [])]
         events += [SlotSet(slot, None) for slot in ANSWER_SLOTS]
@@ -202,9 +212,8 @@ class ValidateRefleksionForm(FormValidationAction):
         else:
             new = coaching.merge(picture(tracker), analysis, model)
             response = "utter_spejling_hoerer"
-        say = lambda n, **kw: fragment(domain, n, **kw)  # noqa: E731
-        dispatcher.utter_message(response=response, hensyn=coaching.heard_phrases(new, say))
-        slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
+        dispatcher.utter_message(response=response, hensyn=coaching.heard_phrases(new, domain_words(domain)))
+        slots = picture_slots(new, tracker)
         slots.update({"kortlaegning": "rettet" if named else "suppleret", "kortlaegning_uklar": False,
                       "kvadrant": None, "linser": coaching.choose_lenses(new)})
         return slots
@@ -221,7 +230,7 @@ class ValidateRefleksionForm(FormValidationAction):
         elif kind == "lang":
             dispatcher.utter_message(response="utter_svar_langt")
         new = coaching.merge(picture(tracker), analysis_of(tracker, text), default_model())
-        slots = {e["name"]: e["value"] for e in picture_events(new, tracker)}
+        slots = picture_slots(new, tracker)
         slots[slot] = text[:2000]
         return slots
 
@@ -257,7 +266,7 @@ class ActionOpsummereRefleksion(Action):
         values = coaching.summary_values(
             {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS + ANSWER_SLOTS + ["linser"]},
             default_model(),
-            lambda n, **kw: fragment(domain, n, **kw),
+            domain_words(domain),
         )
         balance = render(tracker.get_slot("kvadranter"), tracker.get_slot("negligeret"), default_model())
         # Under "data": Rasa's socket.io channel emits custom JSON as `emit(event, **json_message)`, so any

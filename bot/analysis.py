@@ -146,7 +146,7 @@ class Analyser:
         partly = {q for q in QUADRANT_IDS if q not in voiced and presence[q] >= PARTLY_HEARD}
         return Analysis(
             kvadranter=heard,
-            negligeret=self.neglected(voiced, presence, partly) if voiced else None,
+            negligeret=neglected(self.model, voiced, presence, partly) if voiced else None,
             etikker=ethics,
             borgersyn=views,
             roller=roles,
@@ -156,9 +156,6 @@ class Analyser:
             tegn=len(text),
             afkortet=cut,
         )
-
-    def neglected(self, voiced: List[str], presence: Dict[str, float], partly=frozenset()) -> Optional[str]:
-        return neglected(self.model, voiced, presence, partly)
 
     def _why(self, text: str, ev, quadrant: str, cache: Dict) -> List[str]:
         """The leader's own words behind a consideration: signal words, else the clause that carries it.

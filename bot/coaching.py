@@ -63,6 +63,11 @@ def merge(picture: Picture, analysis: Analysis, model: BalanceModel) -> Picture:
     }
 
 
+def signal_words(heard) -> List[str]:
+    """The signal words behind a consideration; a whole clause quoted as context is not one of them."""
+    return [s for s in heard.signaler if len(s.split()) <= 3]
+
+
 def named_quadrants(text: str, analysis: Analysis, model: BalanceModel, button: Optional[str] = None) -> List[str]:
     """Which considerations a correction points to ("nej, det handler mere om reglerne")."""
     named: List[str] = []
@@ -73,9 +78,7 @@ def named_quadrants(text: str, analysis: Analysis, model: BalanceModel, button: 
         if re.search(rf"\b{quadrant.navn.lower()}", lowered) and qid not in named:
             named.append(qid)
     for heard in analysis.kvadranter:
-        # Signal words count; a whole clause quoted as context does not name a consideration.
-        words = [s for s in heard.signaler if len(s.split()) <= 3]
-        if heard.id not in named and any(s.lower() in lowered for s in words):
+        if heard.id not in named and any(s.lower() in lowered for s in signal_words(heard)):
             named.append(heard.id)
     return named
 
@@ -107,7 +110,7 @@ def correct(picture: Picture, named: List[str], analysis: Analysis, model: Balan
 def _quote_for(analysis: Analysis, quadrant: str) -> Optional[str]:
     for heard in analysis.kvadranter:
         if heard.id == quadrant:
-            return next((s for s in heard.signaler if len(s.split()) <= 3), None)
+            return next(iter(signal_words(heard)), None)
     return None
 
 
@@ -198,11 +201,11 @@ def explanation(concept: str, model: BalanceModel) -> Optional[Dict[str, str]]:
 def summary_values(slots: Dict[str, object], model: BalanceModel, fragment: Callable[..., str]) -> Dict[str, str]:
     """The values the closing summary shows: considerations strongest first, the leader's own words."""
     quadrants = slots.get("kvadranter") or []
-    neglected = slots.get("negligeret")
+    neglected_id = slots.get("negligeret")
     used = [s for s in (slots.get("linser") or []) if slots.get(s)]
     return {
         "hensyn_liste": join([h["navn"] for h in quadrants], fragment("utter_del_og")) or fragment("utter_del_ingen"),
-        "negligeret_navn": model.kvadranter[neglected].navn if neglected in model.kvadranter else "",
+        "negligeret_navn": model.kvadranter[neglected_id].navn if neglected_id in model.kvadranter else "",
         "svar_negligeret": str(slots.get("svar_negligeret") or ""),
         "svar_balance": str(slots.get("svar_balance") or ""),
         "linser_brugt": join([fragment(f"utter_del_linse_{s}") for s in used], fragment("utter_del_og"))
