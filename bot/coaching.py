@@ -97,7 +97,9 @@ def correct(picture: Picture, named: List[str], analysis: Analysis, model: Balan
         if quote and quote not in entry["signaler"]:
             entry["signaler"] = [quote] + entry["signaler"]
         heard[qid] = entry
-    quadrants = sorted(heard.values(), key=lambda h: -h["score"])
+    # Named first even when scores tie at the top (1.0): the leader's word outranks the model's confidence.
+    order = {qid: rank for rank, qid in enumerate(named)}
+    quadrants = sorted(heard.values(), key=lambda h: (order.get(h["id"], len(named)), -h["score"]))
     voiced = [h["id"] for h in quadrants]
     scores = {h["id"]: h["score"] for h in quadrants}
     updated = dict(picture)

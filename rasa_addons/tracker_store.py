@@ -7,6 +7,7 @@ Old conversations are removed when the store starts, after the retention period 
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Optional
@@ -45,13 +46,6 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
         self.retention_days = retention_days or settings.retention_days
         self.delete_older_than(time.time() - self.retention_days * 86400)
 
-    def delete_conversation(self, sender_id: str) -> int:
-        with self.session_scope() as session:
-            count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
-            session.commit()
-        logger.info("Deleted conversation %s (%d events) at the leader's request", sender_id, count)
-        return count
-
     def delete_older_than(self, timestamp: float) -> int:
         """Remove whole conversations whose last event is older than `timestamp`."""
         import sqlalchemy as sa
@@ -74,9 +68,26 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
         return count
 
     async def save(self, tracker) -> None:
+        """Rasa's own `save`, with the deletion check in the same pass: the events not yet stored are counted
+        once (Rasa's query is the dearest part of a save)."""
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
-        if any(isinstance(e, SlotSet) and e.key == DELETE_SLOT and e.value for e in new_events):
-            self.delete_conversation(tracker.sender_id)
-            return
-        await super().save(tracker)
+            if any(isinstance(e, SlotSet) and e.key == DELETE_SLOT and e.value for e in new_events):
+                count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
+                session.commit()
+                logger.info("Deleted conversation %s (%d events) at the leader's request", tracker.sender_id, count)
+                return
+            await self.stream_events(tracker)
+            for event in new_events:
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()

@@ -98,3 +98,22 @@ def test_production_endpoints_use_redis_locks(monkeypatch):
 
     after = asyncio.run(hold_lock())
     assert after is None or not after.tickets
+
+
+def test_saved_events_read_back_whole_and_indexed_as_rasa_does(store):
+    """The store writes events itself (one count query per save); what comes back must be what went in."""
+    sender = uuid.uuid4().hex
+    events = [ActionExecuted("action_listen"), UserUttered("Vi skal spare på budgettet", {"name": "beskriv_dilemma"}),
+              SlotSet("trin", "spejling"), ActionExecuted("action_analysere_dilemma")]
+    tracker = _tracker(sender, *events[:2])
+    asyncio.run(store.save(tracker))
+    for event in events[2:]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))  # nothing new: nothing written twice
+    assert list(asyncio.run(store.retrieve(sender)).events) == events
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id)
+        assert [(r.type_name, r.intent_name, r.action_name) for r in rows] == [
+            ("action", None, "action_listen"), ("user", "beskriv_dilemma", None), ("slot", None, "trin"),
+            ("action", None, "action_analysere_dilemma")]

@@ -1,0 +1,91 @@
+"""The three speed fixes `rasa_addons` makes to Rasa 3.6 must not change what Rasa does."""
+import asyncio
+import threading
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.utils.common import all_subclasses
+
+import rasa_addons  # noqa: F401  (installs the fixes, as Rasa does when it loads our components)
+
+ANSWERS = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "trin", "value": "spejling", "timestamp": None}],
+     "responses": [{"text": "Jeg hører især hensynet til Resultater", "buttons": [{"title": "Ja", "payload": "/bekraeft"}]}]},
+    {"events": [{"event": "active_loop", "name": "refleksion_form"}, {"event": "restart"}], "responses": []},
+    {"events": [{"event": "user", "text": "hej", "parse_data": {"intent": {"name": "hilse", "confidence": 0.9}}}]},
+    {"events": [{"name": "trin"}]},
+    {"events": [{"event": "user", "text": 5}]},
+    {"events": [{"event": "slot", "name": "trin", "value": 1, "timestamp": "i går"}]},
+    {"events": "ikke en liste"},
+    {"events": [{"event": "action", "name": 7}]},
+]
+
+
+def _reference_verdict(answer) -> bool:
+    try:
+        jsonschema.validate(answer, RemoteAction.action_response_format_spec())
+        return True
+    except jsonschema.ValidationError:
+        return False
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_compiled_validator_agrees_with_jsonschema(answer):
+    action = RemoteAction("action_analysere_dilemma", None)
+    if _reference_verdict(answer):
+        assert action._validate_action_result(answer) is True
+    else:
+        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+            action._validate_action_result(answer)
+
+
+def test_the_reference_rejects_some_answers():
+    assert [_reference_verdict(a) for a in ANSWERS].count(False) == 5
+
+
+def test_event_types_resolve_as_before():
+    for cls in all_subclasses(Event):
+        if cls.type_name != "event":
+            assert Event.resolve_by_type(cls.type_name) is cls
+    assert Event.resolve_by_type("intet-saadant", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("intet-saadant")
+    events = [ActionExecuted("action_listen"), UserUttered("hej", {"name": "hilse"}), SlotSet("trin", "start")]
+    assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+class _Processor:
+    """The parts of a MessageProcessor that `parse_message` uses, recording which thread parses."""
+
+    http_interpreter = None
+
+    def __init__(self):
+        self.parsed_on = None
+
+    def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
+        self.parsed_on = threading.current_thread().name
+        return {"text": message.text, "intent": {"name": "hilse", "confidence": 1.0}, "entities": []}
+
+    def _update_full_retrieval_intent(self, parse_data):
+        parse_data["opdateret"] = True
+
+    def _check_for_unseen_features(self, parse_data):
+        pass
+
+
+def test_nlu_runs_beside_the_event_loop_and_returns_the_parse():
+    processor = _Processor()
+    loop_thread = []
+
+    async def parse():
+        loop_thread.append(threading.current_thread().name)
+        return await MessageProcessor.parse_message(processor, UserMessage("hej", sender_id="leder"))
+
+    parse_data = asyncio.run(parse())
+    assert parse_data["intent"]["name"] == "hilse" and parse_data["opdateret"]
+    assert processor.parsed_on.startswith("nlu") and processor.parsed_on != loop_thread[0]
