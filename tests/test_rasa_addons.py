@@ -1,5 +1,6 @@
 """The three speed fixes `rasa_addons` makes to Rasa 3.6 must not change what Rasa does."""
 import asyncio
+import os
 import threading
 
 import jsonschema
@@ -68,7 +69,10 @@ class _Processor:
         self.parsed_on = None
 
     def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
+        from bot.classifier import embedding_threads
+
         self.parsed_on = threading.current_thread().name
+        self.embedding_threads = embedding_threads()
         return {"text": message.text, "intent": {"name": "hilse", "confidence": 1.0}, "entities": []}
 
     def _update_full_retrieval_intent(self, parse_data):
@@ -89,3 +93,11 @@ def test_nlu_runs_beside_the_event_loop_and_returns_the_parse():
     parse_data = asyncio.run(parse())
     assert parse_data["intent"]["name"] == "hilse" and parse_data["opdateret"]
     assert processor.parsed_on.startswith("nlu") and processor.parsed_on != loop_thread[0]
+
+
+@pytest.mark.parametrize("in_flight, expected", [(1, len(os.sched_getaffinity(0))), (20, 1)])
+def test_the_embedding_gets_every_core_only_when_one_leader_is_waiting(monkeypatch, in_flight, expected):
+    monkeypatch.setattr(rasa_addons, "_in_flight", in_flight)
+    processor = _Processor()
+    asyncio.run(MessageProcessor.parse_message(processor, UserMessage("hej", sender_id="leder")))
+    assert processor.embedding_threads == expected
