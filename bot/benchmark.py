@@ -3,7 +3,8 @@
 1. analysis throughput and the peak memory of the analysis process (measured first, so the peak belongs to it);
 2. `rasa train` time for the coach, in a temporary folder;
 3. per-turn latency through the REST channel, one leader and 20 leaders at once, side by side with a plain
-   `rasa init` assistant trained in a temporary folder — the framework's floor on this machine;
+   `rasa init` assistant trained in a temporary folder — the framework's floor on this machine — both serving
+   at once and measured in alternating rounds;
 4. resident memory of the Rasa server and the action server.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List, Tuple
 
 from .settings import ROOT
 
@@ -38,6 +39,7 @@ LEADER_TURNS = [
     "hvad er pligtetik?",
     "start forfra",
 ]
+ROUNDS = 3
 FLOOR_TURNS = ["hi", "great", "bye", "hello", "I am sad", "yes", "no", "goodbye", "hey", "very good"]
 
 
@@ -53,7 +55,8 @@ def _post(url: str, sender: str, message: str) -> None:
         json.loads(response.read())
 
 
-def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dict[str, float]:
+def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dict[str, Any]:
+    """`leaders` conversations at once, `per_leader` turns each; the raw latencies, for pooling across rounds."""
     latencies: List[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -76,12 +79,16 @@ def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dic
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
+    return {"latencies": latencies, "wall": time.perf_counter() - started, "errors": errors[0]}
+
+
+def _summary(runs: List[Dict[str, Any]]) -> Dict[str, float]:
+    latencies = [x for run in runs for x in run["latencies"]]
     return {
         "p50_ms": round(_percentile(latencies, 0.5), 1) if latencies else None,
         "p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
-        "turns_per_s": round(len(latencies) / wall, 1),
-        "errors": errors[0],
+        "turns_per_s": round(len(latencies) / sum(run["wall"] for run in runs), 1),
+        "errors": sum(run["errors"] for run in runs),
     }
 
 
@@ -138,6 +145,23 @@ def floor_server(tmp: Path, port: int):
     raise TimeoutError("rasa init-assistenten startede ikke")
 
 
+def latency(targets: Dict[str, Tuple[str, List[str]]], rounds: int = ROUNDS) -> Dict[str, Dict[str, Dict]]:
+    """Both assistants serve at once and are measured in turn, the order flipped every round, so a machine that
+    speeds up or slows down during the run weighs on both alike. Latencies are pooled over the rounds."""
+    runs: Dict[str, Dict[str, List]] = {name: {"1 leder": [], "20 ledere": []} for name in targets}
+    for name, (url, turns) in targets.items():
+        _load(url, turns, 1, 4)  # warm-up
+    for round_ in range(rounds):
+        order = list(targets) if round_ % 2 == 0 else list(reversed(list(targets)))
+        for name in order:
+            url, turns = targets[name]
+            runs[name]["1 leder"].append(_load(url, turns, 1))
+        for name in order:
+            url, turns = targets[name]
+            runs[name]["20 ledere"].append(_load(url, turns, 20))
+    return {name: {k: _summary(v) for k, v in row.items()} for name, row in runs.items()}
+
+
 def main() -> int:
     from .evaluation import isolated_settings
     from .stack import Stack
@@ -146,23 +170,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print("rasa train (coachen, fra bunden):", train_time(tmp), "s", flush=True)
-        rows = {}
         with Stack(isolated_settings(5205, 5255, tmp)) as stack:
-            url = f"{stack.url}/webhooks/rest/webhook"
-            _load(url, LEADER_TURNS, 1, 4)  # warm-up: loads the analysis models in the action server
-            rows["balancecoach"] = {"1 leder": _load(url, LEADER_TURNS, 1), "20 ledere": _load(url, LEADER_TURNS, 20)}
+            floor = floor_server(tmp, 5305)
+            try:
+                rows = latency({
+                    "balancecoach": (f"{stack.url}/webhooks/rest/webhook", LEADER_TURNS),
+                    "rasa init (gulv)": ("http://127.0.0.1:5305/webhooks/rest/webhook", FLOOR_TURNS),
+                })
+            finally:
+                floor.terminate()
+                floor.wait(timeout=30)
             rasa_pid, action_pid = stack.processes[1].pid, stack.processes[0].pid
             memory = {"rasa_server_rss_mb": _rss_mb(rasa_pid), "action_server_rss_mb": _rss_mb(action_pid)}
-        floor = floor_server(tmp, 5305)
-        try:
-            url = "http://127.0.0.1:5305/webhooks/rest/webhook"
-            _load(url, FLOOR_TURNS, 1, 4)
-            rows["rasa init (gulv)"] = {"1 leder": _load(url, FLOOR_TURNS, 1), "20 ledere": _load(url, FLOOR_TURNS, 20)}
-        finally:
-            floor.terminate()
-            floor.wait(timeout=30)
         shutil.rmtree(tmp / "floor", ignore_errors=True)
-    print("\nLatens pr. tur gennem REST (20 ture pr. leder):")
+    print(f"\nLatens pr. tur gennem REST (20 ture pr. leder, {ROUNDS} runder skiftevis):")
     print(f"  {'':18s} {'1: p50':>8s} {'1: p95':>8s} {'20: p50':>8s} {'20: p95':>8s} {'20: ture/s':>10s} {'fejl':>5s}")
     for name, row in rows.items():
         one, many = row["1 leder"], row["20 ledere"]
