@@ -7,13 +7,16 @@ Old conversations are removed when the store starts, after the retention period 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
-from typing import Any, Optional
+from typing import Any, List, Optional
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
 from bot import settings as settings_module
@@ -21,6 +24,8 @@ from bot import settings as settings_module
 logger = logging.getLogger(__name__)
 
 DELETE_SLOT = "slet_samtale"
+STORED = "_balancecoach_stored_events"
+"""Attribute on a tracker: how many of its events (since the latest session start) are in the store."""
 
 
 class SletbarSQLTrackerStore(SQLTrackerStore):
@@ -48,8 +53,6 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
 
     def delete_older_than(self, timestamp: float) -> int:
         """Remove whole conversations whose last event is older than `timestamp`."""
-        import sqlalchemy as sa
-
         with self.session_scope() as session:
             stale = (
                 session.query(self.SQLEvent.sender_id)
@@ -67,27 +70,51 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             session.commit()
         return count
 
-    async def save(self, tracker) -> None:
-        """Rasa's own `save`, with the deletion check in the same pass: the events not yet stored are counted
-        once (Rasa's query is the dearest part of a save)."""
+    async def _retrieve(self, sender_id, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """Rasa's `_retrieve`, reading only the `data` column instead of whole ORM rows, and remembering on the
+        tracker how many of its events are stored, so `save` needs no count query. The number is only kept for
+        the latest session, the one `save` compares with; the lock store keeps other writers out meanwhile."""
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions) \
+                .with_entities(self.SQLEvent.data).all()
+        events = [json.loads(data) for (data,) in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:
+            setattr(tracker, STORED, len(events))
+        return tracker
+
+    def _new_events(self, session, tracker) -> List[Event]:
+        stored = getattr(tracker, STORED, None)
+        if stored is None or stored > len(tracker.events):
+            return list(self._additional_events(session, tracker))
+        return list(itertools.islice(tracker.events, stored, len(tracker.events)))
+
+    async def save(self, tracker) -> None:
+        """Rasa's own `save`, with the deletion check in the same pass, and the new events written in one
+        statement rather than one ORM object each."""
+        with self.session_scope() as session:
+            new_events = self._new_events(session, tracker)
             if any(isinstance(e, SlotSet) and e.key == DELETE_SLOT and e.value for e in new_events):
                 count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
                 session.commit()
+                setattr(tracker, STORED, None)
                 logger.info("Deleted conversation %s (%d events) at the leader's request", tracker.sender_id, count)
                 return
             await self.stream_events(tracker)
+            rows = []
             for event in new_events:
                 data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
+        setattr(tracker, STORED, len(tracker.events))

@@ -117,3 +117,28 @@ def test_saved_events_read_back_whole_and_indexed_as_rasa_does(store):
         assert [(r.type_name, r.intent_name, r.action_name) for r in rows] == [
             ("action", None, "action_listen"), ("user", "beskriv_dilemma", None), ("slot", None, "trin"),
             ("action", None, "action_analysere_dilemma")]
+
+
+def test_a_retrieved_conversation_saves_without_counting_and_across_a_new_session(store):
+    """`retrieve` remembers how many events are stored, so `save` writes the new ones without a count query;
+    a new session started on that tracker is stored once, and reading back gives that session alone."""
+    import sqlalchemy as sa
+    from rasa.shared.core.events import SessionStarted
+
+    sender = uuid.uuid4().hex
+    asyncio.run(store.save(_tracker(sender, ActionExecuted("action_listen"), UserUttered("hej", {"name": "hilse"}))))
+    tracker = asyncio.run(store.retrieve(sender))
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement.lower())  # noqa: E731
+    sa.event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        new_session = [SessionStarted(), SlotSet("trin", "start"), ActionExecuted("action_listen")]
+        for event in new_session:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+        asyncio.run(store.save(tracker))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", listener)
+    assert statements and not any("count(" in s for s in statements)
+    assert _rows(store, sender) == 5
+    assert list(asyncio.run(store.retrieve(sender)).events) == new_session
