@@ -124,6 +124,9 @@ class Settings:
                 "BALANCECOACH_TEAMS_TOKEN_URL": self.teams_token_url,
                 "BALANCECOACH_TEAMS_SERVICE_URLS": ",".join(self.teams_service_urls),
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                # OpenMP's idle threads spin ~300,000 rounds after each embedding, into the rest of the turn;
+                # 1,000 keeps them quick between an embedding's own steps and off the cores afterwards.
+                "GOMP_SPINCOUNT": env.get("GOMP_SPINCOUNT", "1000"),
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "PYTHONPATH": str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),

@@ -101,3 +101,30 @@ def test_the_embedding_gets_every_core_only_when_one_leader_is_waiting(monkeypat
     processor = _Processor()
     asyncio.run(MessageProcessor.parse_message(processor, UserMessage("hej", sender_id="leder")))
     assert processor.embedding_threads == expected
+
+
+def test_graphs_run_without_dask_give_what_dask_gives():
+    """Each node once, after what it needs; inputs are plain values; the same results as `dask.get`."""
+    import dask
+
+    from rasa_addons import run_graph
+
+    calls = []
+
+    def node(name):
+        def run(*inputs):
+            calls.append(name)
+            return name, [value for _, value in inputs]
+        return run
+
+    graph = {
+        "tekst": ("tekst", "hej"),
+        "tokens": (node("tokens"), "tekst"),
+        "e5": (node("e5"), "tokens"),
+        "ord": (node("ord"), "tokens"),
+        "intent": (node("intent"), "e5", "ord"),
+    }
+    ours = run_graph(graph, ["intent", "e5"])
+    assert ours == list(dask.get(graph, ["intent", "e5"]))
+    assert ours[0] == ("intent", [[["hej"]], [["hej"]]])
+    assert sorted(calls) == sorted(["tokens", "e5", "ord", "intent"] * 2)  # once per run: ours, then dask's
