@@ -57,10 +57,13 @@ def picture(tracker: Tracker) -> coaching.Picture:
 
 
 def picture_events(new: coaching.Picture, tracker: Optional[Tracker]) -> List[EventType]:
-    """Slot events for the picture, plus one entry in its history so coaches can see how it moved."""
+    """Slot events for the parts of the picture that changed (all of it for a new dilemma), plus one entry in
+    its history so coaches can see how it moved. Unchanged parts are left out: every event is stored and sent
+    with each later turn."""
     history = list((tracker.get_slot("billede_historik") if tracker else None) or [])
     history.append({"kvadranter": [h["id"] for h in new.get("kvadranter") or []], "negligeret": new.get("negligeret")})
-    return [SlotSet(slot, new.get(slot)) for slot in PICTURE_SLOTS] + [SlotSet("billede_historik", history)]
+    changed = [slot for slot in PICTURE_SLOTS if tracker is None or tracker.get_slot(slot) != new.get(slot)]
+    return [SlotSet(slot, new.get(slot)) for slot in changed] + [SlotSet("billede_historik", history)]
 
 
 def picture_slots(new: coaching.Picture, tracker: Optional[Tracker]) -> Dict[Text, Any]:

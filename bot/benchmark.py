@@ -41,6 +41,8 @@ LEADER_TURNS = [
 ]
 FLOOR_TURNS = ["hi", "great", "bye", "hello", "I am sad", "yes", "no", "goodbye", "hey", "very good"]
 ROUNDS = 3
+ONE_LEADER_ROUNDS = 10
+"""One leader's turns are quick and few, so they are measured in more rounds than the 20 leaders' turns."""
 
 
 def _percentile(values: List[float], q: float) -> float:
@@ -145,20 +147,20 @@ def floor_server(tmp: Path, port: int):
     raise TimeoutError("rasa init-assistenten startede ikke")
 
 
-def latency(targets: Dict[str, Tuple[str, List[str]]], rounds: int = ROUNDS) -> Dict[str, Dict[str, Dict]]:
+def latency(targets: Dict[str, Tuple[str, List[str]]], rounds: int = ROUNDS,
+            one_leader_rounds: int = ONE_LEADER_ROUNDS) -> Dict[str, Dict[str, Dict]]:
     """Both assistants serve at once and are measured in turn, the order flipped every round, so a machine that
-    speeds up or slows down during the run weighs on both alike. Latencies are pooled over the rounds."""
+    speeds up or slows down during the run weighs on both alike. Latencies are pooled over the rounds. Each
+    assistant first has one whole conversation, so what it loads on first use is not counted as a turn."""
     runs: Dict[str, Dict[str, List]] = {name: {"1 leder": [], "20 ledere": []} for name in targets}
     for name, (url, turns) in targets.items():
-        _load(url, turns, 1, 4)  # warm-up
-    for round_ in range(rounds):
-        order = list(targets) if round_ % 2 == 0 else list(reversed(list(targets)))
-        for name in order:
-            url, turns = targets[name]
-            runs[name]["1 leder"].append(_load(url, turns, 1))
-        for name in order:
-            url, turns = targets[name]
-            runs[name]["20 ledere"].append(_load(url, turns, 20))
+        _load(url, turns, 1, len(turns))
+    for label, leaders, count in (("1 leder", 1, one_leader_rounds), ("20 ledere", 20, rounds)):
+        for round_ in range(count):
+            order = list(targets) if round_ % 2 == 0 else list(reversed(list(targets)))
+            for name in order:
+                url, turns = targets[name]
+                runs[name][label].append(_load(url, turns, leaders))
     return {name: {k: _summary(v) for k, v in row.items()} for name, row in runs.items()}
 
 
@@ -183,7 +185,8 @@ def main() -> int:
             rasa_pid, action_pid = stack.processes[1].pid, stack.processes[0].pid
             memory = {"rasa_server_rss_mb": _rss_mb(rasa_pid), "action_server_rss_mb": _rss_mb(action_pid)}
         shutil.rmtree(tmp / "floor", ignore_errors=True)
-    print(f"\nLatens pr. tur gennem REST (20 ture pr. leder, {ROUNDS} runder skiftevis):")
+    print(f"\nLatens pr. tur gennem REST (20 ture pr. leder; skiftevis {ONE_LEADER_ROUNDS} runder med 1 leder, "
+          f"{ROUNDS} med 20):")
     print(f"  {'':18s} {'1: p50':>8s} {'1: p95':>8s} {'20: p50':>8s} {'20: p95':>8s} {'20: ture/s':>10s} {'fejl':>5s}")
     for name, row in rows.items():
         one, many = row["1 leder"], row["20 ledere"]

@@ -96,7 +96,7 @@ def test_correction_updates_the_map(analysed):
     result = form.validate_kortlaegning("afkraeftet", dispatcher, t, DOMAIN)
     assert result["kortlaegning"] == "rettet"
     assert result["kvadranter"][0]["id"] == "stabilitet"
-    assert result["negligeret"] != "stabilitet"
+    assert {**slots, **result}["negligeret"] != "stabilitet"
     assert "jeg hører nu især hensynet til Stabilitet" in rendered(dispatcher.messages)
 
 
@@ -119,7 +119,7 @@ def test_button_correction_uses_the_entity(analysed):
     t = tracker("/afkraefte", "afkraefte", {**slots, "kvadrant": "fornyelse"})
     result = form.validate_kortlaegning("afkraeftet", dispatcher, t, DOMAIN)
     assert result["kvadranter"][0]["id"] == "fornyelse"
-    assert result["negligeret"] == "stabilitet"
+    assert {**slots, **result}["negligeret"] == "stabilitet"
 
 
 def test_answers_update_the_picture(analysed):
@@ -130,7 +130,7 @@ def test_answers_update_the_picture(analysed):
     result = form.validate_svar_negligeret(answer, dispatcher, tracker(answer, slots=slots), DOMAIN)
     assert result["svar_negligeret"] == answer
     assert "fornyelse" in [h["id"] for h in result["kvadranter"]]
-    assert result["negligeret"] == slots["negligeret"]
+    assert "negligeret" not in result  # unchanged, so not set again
     assert len(result["billede_historik"]) == len(slots["billede_historik"]) + 1
 
 
