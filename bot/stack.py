@@ -81,10 +81,11 @@ class Stack:
         deadline = time.time() + timeout
         checks = [f"http://127.0.0.1:{s.action_port}/health", f"http://127.0.0.1:{s.rasa_port}/"]
         while checks:
-            for process in self.processes:
+            for name, process in zip(("action server", "Rasa server"), self.processes):
                 if process.poll() is not None:
+                    code = process.returncode
                     self.stop()
-                    raise RuntimeError(f"en proces stoppede under opstart; se {self.log_dir}")
+                    raise RuntimeError(f"{name} stoppede under opstart (kode {code}); se {self.log_dir}")
             if time.time() > deadline:
                 self.stop()
                 raise TimeoutError(f"coachen svarede ikke inden {timeout:.0f} s; se {self.log_dir}")
