@@ -1,8 +1,7 @@
 """Rasa server-side glue (tracker store, channels, NLU components). Kept apart from `bot/`, which never imports
 Rasa. Importing this package (Rasa does, when it loads our tracker store or components) installs fixes
-to Rasa 3.6's per-turn overhead, each found by profiling the running server with py-spy under `make bench`:
-the action server's answer is validated by a compiled validator, event types are looked up in a table, and
-the NLU pipeline runs beside the event loop instead of blocking it.
+to Rasa 3.6's per-turn overhead, each found by profiling the running server with py-spy under `make bench`
+and each explained in the function that installs it (listed at the bottom of this file).
 """
 from __future__ import annotations
 

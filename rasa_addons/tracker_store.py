@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 DELETE_SLOT = "slet_samtale"
 STORED = "_balancecoach_stored_events"
-"""Attribute on a tracker: how many of its events (since the latest session start) are in the store."""
+"""Attribute on a tracker: how many of its `events`, counted from the first, are already in the store."""
 
 
 class SletbarSQLTrackerStore(SQLTrackerStore):
