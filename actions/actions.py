@@ -1,10 +1,11 @@
 """Custom actions: read slots, call `bot/`, choose a response from domain.yml, return events.
 
-The coaching logic lives in `bot.coaching` and `bot.analysis`; the Danish lives in domain.yml. Heavy
-objects (spaCy, embeddings, the classifier) are built on first use, never at import.
+The coaching logic lives in `bot.coaching`, `bot.turns`, `bot.weighting` and `bot.analysis`; the Danish lives
+in domain.yml. Heavy objects (spaCy, embeddings, the classifier) are built on first use, never at import.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,14 +13,17 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import coaching, safety
+from bot import coaching, meaning, safety, turns, weighting
 from bot import settings as settings_module
 from bot.knowledge import default_model
 
 _analyser = None
 
-PICTURE_SLOTS = ["kvadranter", "negligeret", "etikker", "borgersyn", "roller", "t_ledelse", "oversaettelse", "fremtid"]
+PICTURE_SLOTS = coaching.PICTURE_KEYS
 ANSWER_SLOTS = ["kortlaegning", "svar_negligeret", "svar_balance", *coaching.LENS_SLOTS, "naeste_skridt"]
+FORM_SLOTS = ["kortlaegning", "svar_negligeret", "svar_balance", *coaching.LENS_SLOTS, "naeste_skridt"]
+INTERRUPTIONS = {"spoerg_om_model", "hjaelp", "udenfor_emne", "bot_udfordring", "hilse", "privatliv",
+                 "vis_opsummering", "korrigere_billede", "bede_om_uddybning", "fortsaette", "bekraefte"}
 
 
 def analyser():
@@ -41,6 +45,14 @@ def analysis_of(tracker: Tracker, text: str):
     return analyser().analyse(text)
 
 
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def user_turns(tracker: Tracker) -> int:
+    return sum(1 for e in tracker.events if e.get("event") == "user")
+
+
 def fragment(domain: DomainDict, name: str, **values: Any) -> str:
     """A sentence part from domain.yml, filled in: actions assemble Danish only from the domain's words."""
     text = domain["responses"][name][0]["text"]
@@ -50,6 +62,21 @@ def fragment(domain: DomainDict, name: str, **values: Any) -> str:
 def domain_words(domain: DomainDict):
     """`fragment` bound to this domain, in the shape `bot.coaching` takes it."""
     return lambda name, **values: fragment(domain, name, **values)
+
+
+def say(dispatcher: CollectingDispatcher, domain: DomainDict, tracker: Tracker, name: str, **values: Any) -> None:
+    """Utter a response from domain.yml, filled in, its variant turning with the conversation.
+
+    Rasa picks variants at random, so the same acknowledgement can come back turn after turn; counting the
+    leader's turns makes consecutive replies differ, and the same conversation replays the same way.
+    """
+    variants = domain["responses"][name]
+    chosen = variants[user_turns(tracker) % len(variants)]
+    filled = {**{k: v for k, v in tracker.current_slot_values().items() if v is not None}, **values}
+    message: Dict[str, Any] = {"text": chosen["text"].format(**filled)}
+    if chosen.get("buttons"):
+        message["buttons"] = [{"title": b["title"], "payload": b["payload"].format(**filled)} for b in chosen["buttons"]]
+    dispatcher.utter_message(**message)
 
 
 def picture(tracker: Tracker) -> coaching.Picture:
@@ -66,14 +93,43 @@ def picture_events(new: coaching.Picture, tracker: Optional[Tracker]) -> List[Ev
     return [SlotSet(slot, new.get(slot)) for slot in changed] + [SlotSet("billede_historik", history)]
 
 
-def picture_slots(new: coaching.Picture, tracker: Optional[Tracker]) -> Dict[Text, Any]:
-    """The picture's slot events as the slot dict a form validation returns."""
-    return {e["name"]: e["value"] for e in picture_events(new, tracker)}
+def as_dict(events: List[EventType]) -> Dict[Text, Any]:
+    """Slot events as the slot dict a form validation returns."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
 def names(ids: List[str]) -> List[str]:
     model = default_model()
     return [model.name(i) for i in ids]
+
+
+def slots_of(tracker: Tracker) -> Dict[str, Any]:
+    wanted = PICTURE_SLOTS + ANSWER_SLOTS + ["linser", "vaegtning", "negligeret_fravalgt"]
+    return {slot: tracker.get_slot(slot) for slot in wanted}
+
+
+def show_summary(dispatcher, domain: DomainDict, tracker: Tracker, response: str,
+                 slots: Optional[Dict[str, Any]] = None, with_picture: bool = True) -> None:
+    """The summary lines under `response`, and the balance picture drawn from the leader's own weighting."""
+    values = slots_of(tracker)
+    values.update(slots or {})
+    lines = coaching.summary_lines(values, default_model(), domain_words(domain))
+    if not with_picture:
+        say(dispatcher, domain, tracker, response, linjer=lines)
+        return
+    from bot.picture import render  # matplotlib loads on the first summary, not when the server starts
+
+    balance = render(values.get("kvadranter"), values.get("negligeret"), default_model(), values.get("vaegtning"))
+    # Under "data": Rasa's socket.io channel emits custom JSON as `emit(event, **json_message)`, so any
+    # other top-level key would crash the send; REST and the Teams channel read the same shape.
+    text = domain["responses"][response][0]["text"].format(linjer=lines)
+    dispatcher.utter_message(text=text, json_message={"data": {"balancebillede": balance.payload()}})
+
+
+def closing(dispatcher, domain: DomainDict, tracker: Tracker, tired: bool = False) -> None:
+    """The closing fits the leader's state: no call to action for someone running out of steam."""
+    gentle = tired or tracker.get_slot("belastet")
+    say(dispatcher, domain, tracker, "utter_afslutning_skaansom" if gentle else "utter_afslutning")
 
 
 class ActionSessionStart(Action):
@@ -87,6 +143,36 @@ class ActionSessionStart(Action):
         return [SessionStarted(), SlotSet("opbevaring_dage", str(days)), ActionExecuted("action_listen")]
 
 
+def analyse_dilemma(dispatcher, tracker: Tracker, domain: DomainDict, text: str) -> List[EventType]:
+    """Hear the considerations in a new dilemma, mirror them back in the leader's words, open the reflection."""
+    if tracker.get_slot("efter_krise"):
+        say(dispatcher, domain, tracker, "utter_krise_tjek_ind", **crisis_numbers())
+        return [SlotSet("efter_krise", False), SlotSet("trin", "start")]
+    concern = safety.assess(text)
+    if concern == "krise":
+        return give_crisis_help(dispatcher, domain, tracker)
+    if concern == "belastning":
+        return show_care(dispatcher, domain, tracker) + [SlotSet("trin", "start")]
+    analysis = analysis_of(tracker, text)
+    if not analysis.kvadranter:
+        say(dispatcher, domain, tracker, "utter_dilemma_uklart")
+        return [SlotSet("trin", "start")]
+    new = coaching.picture_from(analysis)
+    say(dispatcher, domain, tracker, "utter_spejling_hoerer", hensyn=coaching.heard_lines(new, domain_words(domain)))
+    events = [SlotSet("dilemma", text[:2000]), SlotSet("billede_historik", [])]
+    events += [SlotSet(slot, None) for slot in ANSWER_SLOTS]
+    events += picture_events(new, None)
+    events += [
+        SlotSet("linser", coaching.choose_lenses(new)),
+        SlotSet("vaegtning", None),
+        SlotSet("negligeret_fravalgt", False),
+        SlotSet("kortlaegning_uklar", False),
+        SlotSet("pause", False),
+        SlotSet("trin", "refleksion"),
+    ]
+    return events
+
+
 class ActionAnalysereDilemma(Action):
     """Hear the considerations in the dilemma, mirror them back and open the reflection."""
 
@@ -94,99 +180,80 @@ class ActionAnalysereDilemma(Action):
         return "action_analysere_dilemma"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        concern = safety.assess(text)
-        if concern == "krise":
-            dispatcher.utter_message(response="utter_krise_hjaelp")
-            return [SlotSet("trin", "start"), SlotSet("pause", False)]
-        if concern == "belastning":
-            dispatcher.utter_message(response="utter_belastning_omsorg")
-            dispatcher.utter_message(response="utter_belastning_fortsaette")
-            return [SlotSet("trin", "start"), SlotSet("pause", True)]
-        analysis = analysis_of(tracker, text)
-        if not analysis.kvadranter:
-            dispatcher.utter_message(response="utter_dilemma_uklart")
-            return [SlotSet("trin", "start")]
-        new = coaching.picture_from(analysis)
-        dispatcher.utter_message(
-            response="utter_spejling_hoerer", hensyn=coaching.heard_phrases(new, domain_words(domain))
-        )
-        events = [SlotSet("dilemma", text[:2000]), SlotSet("billede_historik", [])]
-        events += [SlotSet(slot, None) for slot in ANSWER_SLOTS]
-        events += picture_events(new, None)
-        events += [
-            SlotSet("linser", coaching.choose_lenses(new)),
-            SlotSet("kortlaegning_uklar", False),
-            SlotSet("pause", False),
-            SlotSet("trin", "refleksion"),
-        ]
-        return events
+        return analyse_dilemma(dispatcher, tracker, domain, tracker.latest_message.get("text") or "")
 
 
-class ActionAskKortlaegning(Action):
-    def name(self) -> Text:
-        return "action_ask_kortlaegning"
+def last_question(tracker: Tracker) -> Optional[str]:
+    """The reflection question asked last before the leader's latest message (None if none was)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and str(event.get("name", "")).startswith("action_ask_"):
+            return event["name"][len("action_ask_"):]
+    return None
 
-    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("kortlaegning_uklar"):
-            dispatcher.utter_message(response="utter_kortlaegning_hvilket")
-        else:
-            dispatcher.utter_message(response="utter_ask_kortlaegning")
-        return []
 
+class ActionAskReflection(Action):
+    """Ask a reflection question in the words its context calls for.
 
-class _AskWithPicture(Action):
-    """Ask a reflection question whose wording depends on the balance picture."""
+    The first time in full; again after an interruption or an answer the coach could not use, in a short
+    form; after a request for advice, as the question a leader would put to a colleague in the same spot.
+    """
 
     slot = ""
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
 
-    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    def values(self, tracker: Tracker, domain: DomainDict) -> Dict[str, str]:
         model = default_model()
         p = picture(tracker)
         neglected = model.kvadranter[p.get("negligeret") or "fornyelse"]
         ethic = model.etikker[neglected.etik]
         voiced = [h["id"] for h in p.get("kvadranter") or [] if h["id"] != neglected.id]
-        t = p.get("t_ledelse")
-        values = {
+        and_ = fragment(domain, "utter_del_og")
+        return {
             "negligeret_navn": neglected.navn,
             "negligeret_beskrivelse": neglected.beskrivelse,
             "negligeret_spoergsmaal": neglected.spoergsmaal,
             "negligeret_etik": ethic.navn.lower(),
             "negligeret_etik_beskrivelse": ethic.beskrivelse,
-            "hensyn_navne": coaching.join(names(voiced), fragment(domain, "utter_del_og")),
-            "etik_navne": coaching.join(
-                [model.etikker[model.kvadranter[q].etik].navn.lower() for q in voiced], fragment(domain, "utter_del_og")
-            ),
-            "borgersyn_navne": coaching.join(
-                [n.lower() for n in names(p.get("borgersyn") or [])], fragment(domain, "utter_del_og")
-            ) or fragment(domain, "utter_del_ingen"),
-            "t_tekst": fragment(domain, f"utter_del_t_{t}") if t in ("soejle", "tvaers") else "",
+            "hensyn_navne": coaching.join(names(voiced), and_),
+            "etik_navne": coaching.join([model.etikker[model.kvadranter[q].etik].navn.lower() for q in voiced], and_),
+            "borgersyn_navne": coaching.join([n.lower() for n in names(coaching.citizen_views(p))], and_)
+            or fragment(domain, "utter_del_ingen"),
         }
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}", **values)
+
+    def response(self, tracker: Tracker) -> str:
+        base = f"utter_ask_{self.slot}"
+        if self.slot == "svar_t_ledelse":
+            base += "_tvaers" if tracker.get_slot("t_ledelse") == "tvaers" else "_soejle"
+        if latest_intent(tracker) == "bede_om_raad":
+            return f"utter_raad_kollega_{self.slot}"
+        if self.slot == "kortlaegning" and tracker.get_slot("kortlaegning_uklar"):
+            return "utter_kortlaegning_hvilket"
+        if last_question(tracker) == self.slot:
+            return base + "_igen"
+        return base
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, domain, tracker, self.response(tracker), **self.values(tracker, domain))
         return []
 
 
-class ActionAskSvarNegligeret(_AskWithPicture):
-    slot = "svar_negligeret"
+def _ask_action(slot: str) -> type:
+    return type(f"ActionAsk_{slot}", (ActionAskReflection,), {"slot": slot})
 
 
-class ActionAskSvarEtik(_AskWithPicture):
-    slot = "svar_etik"
-
-
-class ActionAskSvarBorgersyn(_AskWithPicture):
-    slot = "svar_borgersyn"
-
-
-class ActionAskSvarTLedelse(_AskWithPicture):
-    slot = "svar_t_ledelse"
+# One ask action per reflection slot; rasa_sdk registers every Action subclass it finds in this module.
+ASK_ACTIONS = [_ask_action(slot) for slot in FORM_SLOTS]
 
 
 class ValidateRefleksionForm(FormValidationAction):
-    """Every answer is kept in the leader's words and folded into the balance picture."""
+    """Every answer is understood for what it is, reflected in the leader's words and folded into the picture."""
 
     def name(self) -> Text:
         return "validate_refleksion_form"
@@ -201,46 +268,64 @@ class ValidateRefleksionForm(FormValidationAction):
         Only a bare "nej" with nothing to go on asks which consideration fills most (buttons), so a leader
         who answers in free text is never asked the same question twice.
         """
-        if value in ("bekraeftet", "rettet", "suppleret"):  # a yes, or the form re-validating its own earlier result
+        if value in ("bekraeftet", "rettet", "suppleret", coaching.SKIPPED):
             return {"kortlaegning": value, "kortlaegning_uklar": False}
         model = default_model()
         text = tracker.latest_message.get("text") or ""
         analysis = analysis_of(tracker, text)
-        named = coaching.named_quadrants(text, analysis, model, button=tracker.get_slot("kvadrant"))
-        if value == "afkraeftet" and not named:
+        correction = coaching.read_correction(text, analysis, button=tracker.get_slot("kvadrant"))
+        if value == "afkraeftet" and correction.empty:
             return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
-        if named:
-            new = coaching.correct(picture(tracker), named, analysis, model)
-            response = "utter_spejling_rettet"
-        else:
+        if correction.empty:
             new = coaching.merge(picture(tracker), analysis, model)
-            response = "utter_spejling_hoerer"
-        dispatcher.utter_message(response=response, hensyn=coaching.heard_phrases(new, domain_words(domain)))
-        slots = picture_slots(new, tracker)
-        slots.update({"kortlaegning": "rettet" if named else "suppleret", "kortlaegning_uklar": False,
-                      "kvadrant": None, "linser": coaching.choose_lenses(new)})
+            say(dispatcher, domain, tracker, "utter_spejling_hoerer",
+                hensyn=coaching.heard_lines(new, domain_words(domain)))
+            state = "suppleret"
+        else:
+            new, changes = coaching.apply_correction(picture(tracker), correction, analysis, model)
+            reply_correction(dispatcher, domain, tracker, new, changes)
+            state = "rettet"
+        slots = as_dict(picture_events(new, tracker))
+        slots.update({"kortlaegning": state, "kortlaegning_uklar": False, "kvadrant": None,
+                      "linser": coaching.choose_lenses(new)})
         return slots
 
-    def _answer(self, slot: str, value: Any, dispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    def _answer(self, slot: str, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(value or "").strip()
         if text != (tracker.latest_message.get("text") or "").strip():
             # Rasa re-validates answers already given when the form is resumed (after a pause): keep them as
             # they are, without a second acknowledgement or analysis.
             return {slot: value}
-        kind = coaching.answer_kind(text)
-        if kind == "kort" and slot != "naeste_skridt":
-            dispatcher.utter_message(response="utter_svar_kort")
-        elif kind == "lang":
-            dispatcher.utter_message(response="utter_svar_langt")
-        new = coaching.merge(picture(tracker), analysis_of(tracker, text), default_model())
-        slots = picture_slots(new, tracker)
+        turn = turns.understand(text, latest_intent(tracker))
+        if turn.kind == "fortsaette":
+            say(dispatcher, domain, tracker, "utter_fortsaette_undervejs")
+            return {slot: None}
+        model = default_model()
+        analysis = analysis_of(tracker, text)
+        current = picture(tracker)
+        stated = weighting.parse(text, [h["id"] for h in current.get("kvadranter") or []], model) \
+            if slot == "svar_balance" else None
+        reflection = coaching.reflection(slot, text, analysis, current, model, stated)
+        if reflection is None and slot == "svar_balance":
+            say(dispatcher, domain, tracker, "utter_refleksion_vaegtning_uklar")
+            return {slot: None}
+        slots = as_dict(picture_events(coaching.merge(current, analysis, model), tracker))
         slots[slot] = text[:2000]
+        if reflection:
+            response, values = reflection
+            if response == "utter_refleksion_vaegtning":
+                values = {"vaegtning": coaching.weighting_text(stated, model, domain_words(domain))}
+            if response == "utter_refleksion_fravalgt":
+                slots["negligeret_fravalgt"] = True
+            say(dispatcher, domain, tracker, response, **values)
+        if stated is not None:
+            slots["vaegtning"] = stated.to_slot()
         return slots
 
 
 def _answer_validator(slot: str):
     def validate(self, value, dispatcher, tracker, domain):
-        return self._answer(slot, value, dispatcher, tracker)
+        return self._answer(slot, value, dispatcher, tracker, domain)
 
     validate.__name__ = f"validate_{slot}"
     return validate
@@ -251,38 +336,139 @@ for _slot in ANSWER_SLOTS[1:]:
     setattr(ValidateRefleksionForm, f"validate_{_slot}", _answer_validator(_slot))
 
 
+def reply_correction(dispatcher, domain: DomainDict, tracker: Tracker, new: coaching.Picture,
+                     changes: coaching.Changes) -> None:
+    words = domain_words(domain)
+    heard = coaching.heard_lines(new, words)
+    heard = heard.replace(words("utter_del_hensyn_flere"), words("utter_del_hensyn_nu"), 1)
+    say(dispatcher, domain, tracker, "utter_spejling_rettet",
+        aendringer=coaching.changes_text(changes, default_model(), words), hensyn=heard)
+
+
+class ActionRetteBillede(Action):
+    """A correction changes the picture (or the weighting) and says what changed; if the coach cannot tell
+    what the leader means, it asks instead of claiming to have corrected anything."""
+
+    def name(self) -> Text:
+        return "action_rette_billede"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        trin = tracker.get_slot("trin") or "start"
+        if not tracker.get_slot("kvadranter"):
+            return analyse_dilemma(dispatcher, tracker, domain, text)
+        model = default_model()
+        events: List[EventType] = []
+        current_weighting = weighting.Weighting.from_slot(tracker.get_slot("vaegtning"))
+        corrected = None
+        if coaching.is_weighting_correction(text, current_weighting) or (
+                trin == "afsluttet" and current_weighting.form == "ingen" and re.search(r"\bvægt", text, re.I)):
+            corrected = weighting.correct(current_weighting, text, model)
+        if corrected is not None:
+            say(dispatcher, domain, tracker, "utter_vaegtning_rettet",
+                vaegtning=coaching.weighting_text(corrected, model, domain_words(domain)))
+            events.append(SlotSet("vaegtning", corrected.to_slot()))
+            new = picture(tracker)
+        else:
+            analysis = analysis_of(tracker, text)
+            correction = coaching.read_correction(text, analysis, button=tracker.get_slot("kvadrant"))
+            new, changes = coaching.apply_correction(picture(tracker), correction, analysis, model)
+            if changes.empty:
+                say(dispatcher, domain, tracker, "utter_spejling_rettet_uklart")
+                return [SlotSet("kvadrant", None)] + self._trin(tracker)
+            reply_correction(dispatcher, domain, tracker, new, changes)
+            events += picture_events(new, tracker)
+            if trin != "afsluttet":
+                events.append(SlotSet("linser", coaching.choose_lenses(new)))
+        if trin == "afsluttet":
+            show_summary(dispatcher, domain, tracker, "utter_opsummering_rettet",
+                         slots={**new, **as_dict(events)})
+        if tracker.active_loop_name and tracker.get_slot("requested_slot") == "kortlaegning":
+            events.append(SlotSet("kortlaegning", "rettet"))
+        return events + [SlotSet("kvadrant", None)] + self._trin(tracker)
+
+    @staticmethod
+    def _trin(tracker: Tracker) -> List[EventType]:
+        """Outside the form the rules go on by `trin`: back into the reflection, or stay after the summary."""
+        if tracker.active_loop_name:
+            return []
+        return [SlotSet("pause", False), SlotSet("trin", tracker.get_slot("trin") or "start")]
+
+
+class ActionModtageTilfoejelse(Action):
+    """After the summary, an answer-like message adds to it (often the next step) rather than opening a new
+    dilemma; only a message that voices a dilemma of its own starts a new reflection."""
+
+    def name(self) -> Text:
+        return "action_modtage_tilfoejelse"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        analysis = analysis_of(tracker, text)
+        if len(analysis.kvadranter) >= 2 and len(text.split()) >= 15:
+            return analyse_dilemma(dispatcher, tracker, domain, text)
+        phrase = coaching.reflection("naeste_skridt", text, analysis, picture(tracker), default_model())
+        if not coaching.answered(tracker.get_slot("naeste_skridt")) and coaching.is_action_step(text) and phrase:
+            say(dispatcher, domain, tracker, "utter_tilfoejelse_skridt", **phrase[1])
+            return [SlotSet("naeste_skridt", text[:2000]), SlotSet("trin", "afsluttet")]
+        say(dispatcher, domain, tracker, "utter_tilfoejelse", citat=meaning.answer_phrase(text))
+        return [SlotSet("trin", "afsluttet")]
+
+
 class ActionOpsummereRefleksion(Action):
-    """The closing summary, also on request later in the same conversation."""
+    """The closing summary; during the reflection, the picture so far; later in the conversation, again."""
 
     def name(self) -> Text:
         return "action_opsummere_refleksion"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not tracker.get_slot("kvadranter"):
+            say(dispatcher, domain, tracker, "utter_opsummering_mangler")
+            return []
         if tracker.active_loop_name:
-            dispatcher.utter_message(response="utter_opsummering_undervejs")
+            show_summary(dispatcher, domain, tracker, "utter_opsummering_indtil_nu")
             return []
-        if not tracker.get_slot("naeste_skridt"):
-            dispatcher.utter_message(response="utter_opsummering_mangler")
-            return []
-        from bot.picture import render  # matplotlib loads on the first summary, not when the server starts
-
-        values = coaching.summary_values(
-            {slot: tracker.get_slot(slot) for slot in PICTURE_SLOTS + ANSWER_SLOTS + ["linser"]},
-            default_model(),
-            domain_words(domain),
-        )
-        balance = render(tracker.get_slot("kvadranter"), tracker.get_slot("negligeret"), default_model())
-        # Under "data": Rasa's socket.io channel emits custom JSON as `emit(event, **json_message)`, so any
-        # other top-level key would crash the send; REST and the Teams channel read the same shape.
-        dispatcher.utter_message(
-            response="utter_opsummering", json_message={"data": {"balancebillede": balance.payload()}}, **values
-        )
-        dispatcher.utter_message(response="utter_afslutning")
+        show_summary(dispatcher, domain, tracker, "utter_opsummering")
+        closing(dispatcher, domain, tracker)
         return [SlotSet("trin", "afsluttet")]
 
 
+class ActionSpringeTilOpsummering(Action):
+    """Straight to a short summary of what the conversation reached, at any point; gently when tired."""
+
+    def name(self) -> Text:
+        return "action_springe_til_opsummering"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not tracker.get_slot("kvadranter"):
+            say(dispatcher, domain, tracker, "utter_opsummering_mangler")
+            return []
+        tired = latest_intent(tracker) == "traet_af_spoergsmaal"
+        show_summary(dispatcher, domain, tracker, "utter_opsummering_traet" if tired else "utter_opsummering_kort")
+        closing(dispatcher, domain, tracker, tired=tired)
+        return [SlotSet("trin", "afsluttet"), SlotSet("pause", False), SlotSet("requested_slot", None)]
+
+
+class ActionSpringeSpoergsmaalOver(Action):
+    """"Ved ikke", "det er svært at sige": acknowledged, nothing stored, and the next question."""
+
+    def name(self) -> Text:
+        return "action_springe_spoergsmaal_over"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        requested = tracker.get_slot("requested_slot")
+        if not tracker.active_loop_name or not requested:
+            trin = tracker.get_slot("trin") or "start"
+            say(dispatcher, domain, tracker, "utter_usikker_start" if trin == "start" else "utter_usikker_efter")
+            return []
+        hard = re.search(r"svært|vanskeligt|sige højt|sætte ord på", text, re.I)
+        say(dispatcher, domain, tracker, "utter_refleksion_svaert" if hard else "utter_usikker_undervejs")
+        return [SlotSet(requested, "bekraeftet" if requested == "kortlaegning" else coaching.SKIPPED)]
+
+
 class ActionForklareModel(Action):
-    """A short, correct explanation of a concept; the rules then return to where the conversation was."""
+    """A short, correct explanation of a concept; the form then asks its question again."""
 
     def name(self) -> Text:
         return "action_forklare_model"
@@ -290,42 +476,99 @@ class ActionForklareModel(Action):
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         model = default_model()
         concept = coaching.find_concept(tracker.latest_message.get("text") or "", model)
-        overview = {"oversigt": "utter_model_oversigt", "etikker": "utter_model_etikker",
+        overview = {"oversigt": "utter_model_oversigt", "etikker": "utter_model_etikker", "balance": "utter_model_balance",
                     "roller": "utter_model_roller", "sikker_nok": "utter_model_sikker_nok"}
         if concept is None:
-            dispatcher.utter_message(response="utter_model_ukendt")
+            say(dispatcher, domain, tracker, "utter_model_ukendt")
         elif concept in overview:
-            dispatcher.utter_message(response=overview[concept])
+            say(dispatcher, domain, tracker, overview[concept])
         else:
-            found = coaching.explanation(concept, model)
-            dispatcher.utter_message(response="utter_model_forklaring", **found)
-        if tracker.active_loop_name:
-            dispatcher.utter_message(response="utter_model_tilbage")
+            say(dispatcher, domain, tracker, "utter_model_forklaring", **coaching.explanation(concept, model))
         return []
 
 
+class ActionForklareIngenRaad(Action):
+    """Why the coach reflects instead of advising; the question that follows helps the leader find their own."""
+
+    def name(self) -> Text:
+        return "action_forklare_ingen_raad"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, domain, tracker, "utter_raad_ikke")
+        if not tracker.active_loop_name:
+            trin = tracker.get_slot("trin") or "start"
+            say(dispatcher, domain, tracker,
+                "utter_raad_efter_opsummering" if trin == "afsluttet" else "utter_hilse_invitation")
+        return []
+
+
+class ActionUddybeSpoergsmaal(Action):
+    """"Hvad mener du?": the pending question in other words, before the form asks it again."""
+
+    def name(self) -> Text:
+        return "action_uddybe_spoergsmaal"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        name = f"utter_uddyb_{requested}"
+        if name not in domain["responses"]:
+            name = "utter_uddyb_generelt"
+        values = ActionAskReflection().values(tracker, domain) if tracker.get_slot("kvadranter") else {}
+        say(dispatcher, domain, tracker, name, **values)
+        return []
+
+
+def show_care(dispatcher, domain: DomainDict, tracker: Tracker) -> List[EventType]:
+    say(dispatcher, domain, tracker, "utter_belastning_omsorg")
+    under_way = bool(tracker.get_slot("kvadranter")) and tracker.get_slot("trin") == "refleksion"
+    say(dispatcher, domain, tracker,
+        "utter_belastning_fortsaette" if under_way else "utter_belastning_fortsaette_uden_dilemma")
+    return [SlotSet("pause", True), SlotSet("belastet", True)]
+
+
 class ActionViseOmsorg(Action):
-    """Care before coaching: acknowledge, point to people who can help, ask whether to go on."""
+    """Care before coaching: acknowledge, point to people who can help, and let the leader choose the pace."""
 
     def name(self) -> Text:
         return "action_vise_omsorg"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if safety.assess(tracker.latest_message.get("text")) == "krise":
-            dispatcher.utter_message(response="utter_krise_hjaelp")
-        dispatcher.utter_message(response="utter_belastning_omsorg")
-        dispatcher.utter_message(response="utter_belastning_fortsaette")
-        return [SlotSet("pause", True)]
+            return give_crisis_help(dispatcher, domain, tracker) + [SlotSet("pause", True)]
+        return show_care(dispatcher, domain, tracker)
 
 
-class ActionAfbrydeRefleksion(Action):
-    """After a crisis message the coaching stops; the picture stays for the record, the flow does not resume."""
+def crisis_numbers() -> Dict[str, str]:
+    help_ = settings_module.load().hjaelp
+    return {"livslinien": help_.livslinien, "akut": help_.akut, "laegevagt": help_.laegevagt,
+            "laegevagt_nummer": help_.laegevagt_nummer}
+
+
+def give_crisis_help(dispatcher, domain: DomainDict, tracker: Tracker) -> List[EventType]:
+    say(dispatcher, domain, tracker, "utter_krise_hjaelp", **crisis_numbers())
+    return [SlotSet("trin", "start"), SlotSet("pause", False), SlotSet("efter_krise", True), SlotSet("belastet", True),
+            SlotSet("requested_slot", None)]
+
+
+class ActionGiveKrisehjaelp(Action):
+    """Help from people, with the numbers from the settings; no coaching question, no offer to continue."""
 
     def name(self) -> Text:
-        return "action_afbryde_refleksion"
+        return "action_give_krisehjaelp"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return [SlotSet("trin", "start"), SlotSet("pause", False), SlotSet("requested_slot", None)]
+        return give_crisis_help(dispatcher, domain, tracker)
+
+
+class ActionTjekkeIndEfterKrise(Action):
+    """The message after a crisis reply gets a gentle check-in, whatever it says; never a mirror."""
+
+    def name(self) -> Text:
+        return "action_tjekke_ind_efter_krise"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, domain, tracker, "utter_krise_tjek_ind", **crisis_numbers())
+        return [SlotSet("efter_krise", False)]
 
 
 class ActionGenoptageSamtale(Action):
@@ -336,8 +579,7 @@ class ActionGenoptageSamtale(Action):
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         trin = tracker.get_slot("trin") or "start"
-        if trin != "refleksion":
-            dispatcher.utter_message(response="utter_hilse_invitation")
+        say(dispatcher, domain, tracker, "utter_genoptage" if trin == "refleksion" else "utter_hilse_invitation")
         return [SlotSet("pause", False), SlotSet("trin", trin)]
 
 
@@ -346,7 +588,7 @@ class ActionSpoergeSletning(Action):
         return "action_spoerge_sletning"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_slet_data_spoerg")
+        say(dispatcher, domain, tracker, "utter_slet_data_spoerg")
         return [SlotSet("sletning_afventer", True)]
 
 
@@ -357,7 +599,7 @@ class ActionSletteSamtale(Action):
         return "action_slette_samtale"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_slet_data_udfoert")
+        say(dispatcher, domain, tracker, "utter_slet_data_udfoert")
         return [SlotSet("slet_samtale", True), SlotSet("sletning_afventer", False), SlotSet("trin", "start")]
 
 
@@ -366,6 +608,6 @@ class ActionAnnullereSletning(Action):
         return "action_annullere_sletning"
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_slet_data_annulleret")
+        say(dispatcher, domain, tracker, "utter_slet_data_annulleret")
         trin = tracker.get_slot("trin") or "start"
         return [SlotSet("sletning_afventer", False), SlotSet("trin", trin)]

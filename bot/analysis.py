@@ -10,10 +10,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from . import classifier
+from . import classifier, meaning
 from .knowledge import CITIZEN_VIEW_IDS, QUADRANT_IDS, BalanceModel, default_model
 from .lexicon import Lexicon
-from .text import MAX_CHARS, clauses, clean, tokens
+from .text import MAX_CHARS, clauses_with_spans, clean, tokens
 
 FLOOR = 0.3
 """A text that voices nothing above its thresholds still gets its strongest quadrant if it reaches this."""
@@ -31,6 +31,10 @@ T_WITH_WORDS = 0.4
 """The T lens needs the classifier to be sure, or a word for the chain or the other areas beside it: a
 lens question about politicians or other departments that the leader never mentioned would feel off."""
 
+SET_ASIDE_OUTWEIGHS = 0.5
+"""Signal weight a consideration needs outside what the leader set aside to count as voiced after all: a
+stray weak word ("al tiden") does not undo "det handler ikke om økonomien"."""
+
 LENS_MIN_SCORE = 1.0
 """Lexicon score at which a lens (T, translation, future) counts on words alone."""
 
@@ -40,7 +44,8 @@ class Heard:
     id: str
     navn: str
     score: float
-    signaler: List[str]
+    signaler: List[str]  # the signal words, as written
+    citat: str = ""  # the phrase that carries the consideration: what the coach quotes back
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Analysis:
     t_ledelse: Optional[str] = None
     oversaettelse: bool = False
     fremtid: bool = False
+    borgere: bool = False  # citizens are in the dilemma (the knowledge file's words for them)
+    tilsidesat: List[str] = field(default_factory=list)  # named only to be set aside ("ikke om penge")
     tegn: int = 0
     afkortet: bool = False
 
@@ -83,33 +90,48 @@ class Analyser:
         return self.analyse_many([text])[0]
 
     def analyse_many(self, texts: List[Optional[str]], embeddings: Optional[np.ndarray] = None) -> List[Analysis]:
-        """Analyse texts; `embeddings` (one e5 vector per text) may be passed in when already computed."""
-        cleaned = [clean(t) for t in texts]
+        """Analyse texts; `embeddings` (one e5 vector per text) may be passed in when already computed.
+
+        Words about the conversation are dropped first, and what the leader sets aside is heard as set aside:
+        the lexicon ignores it and the embedding is made of the message without it.
+        """
         results: List[Optional[Analysis]] = [None] * len(texts)
-        todo = []
-        for i, (raw, text) in enumerate(zip(texts, cleaned)):
-            if not any(ch.isalpha() for ch in text):
-                results[i] = Analysis(tegn=len(text), afkortet=len(str(raw or "")) > MAX_CHARS)
+        todo, readings = [], {}
+        for i, raw in enumerate(texts):
+            cleaned = clean(raw)
+            reading = meaning.Reading.of(cleaned)
+            if not any(ch.isalpha() for ch in reading.masked):
+                quadrants = self._evidence(reading)["kvadranter"] if reading.text else {}
+                results[i] = Analysis(tilsidesat=[q for q, ev in quadrants.items() if ev.skipped],
+                                      tegn=len(cleaned), afkortet=len(str(raw or "")) > MAX_CHARS)
             else:
                 todo.append(i)
+                readings[i] = reading
         if todo:
-            evidence = [self.lexicon.evidence(tokens(cleaned[i]), cleaned[i]) for i in todo]
-            lexical = np.vstack([classifier.lexicon_features(e) for e in evidence])
-            vectors = embeddings[todo] if embeddings is not None else classifier.embed([cleaned[i] for i in todo])
-            feats = classifier.features(vectors, lexical)
-            probs = self.trained.predict(feats)
+            evidence = {i: self._evidence(readings[i]) for i in todo}
+            lexical = np.vstack([classifier.lexicon_features(evidence[i]) for i in todo])
+            reuse = embeddings is not None and all(readings[i].masked == clean(texts[i]) for i in todo)
+            vectors = embeddings[todo] if reuse else classifier.embed([readings[i].masked for i in todo])
+            probs = self.trained.predict(classifier.features(vectors, lexical))
             for row, i in enumerate(todo):
                 p = {name: float(values[row]) for name, values in probs.items()}
-                results[i] = self._decide(cleaned[i], evidence[row], p, len(str(texts[i] or "")) > MAX_CHARS)
+                results[i] = self._decide(readings[i], evidence[i], p, len(str(texts[i] or "")) > MAX_CHARS)
         return results  # type: ignore[return-value]
 
-    def _decide(self, text: str, evidence, p: Dict[str, float], cut: bool) -> Analysis:
+    def _evidence(self, reading: "meaning.Reading"):
+        return self.lexicon.evidence(tokens(reading.text), reading.text, skip=reading.spans)
+
+    def _decide(self, reading: "meaning.Reading", evidence, p: Dict[str, float], cut: bool) -> Analysis:
+        text = reading.text
         thresholds = self.trained.thresholds
         scores = {q: p[f"kvadrant:{q}"] for q in QUADRANT_IDS}
         lexical = evidence["kvadranter"]
-        long_enough = len(text.split()) >= MIN_WORDS_WITHOUT_SIGNAL
+        long_enough = len(reading.masked.split()) >= MIN_WORDS_WITHOUT_SIGNAL
+        set_aside = [q for q in QUADRANT_IDS if lexical[q].skipped and lexical[q].score < SET_ASIDE_OUTWEIGHS]
 
         def grounded(q: str) -> bool:
+            if q in set_aside:
+                return False
             return lexical[q].score > 0 or (long_enough and scores[q] >= CONFIDENT)
 
         voiced = [q for q in QUADRANT_IDS if scores[q] >= thresholds[f"kvadrant:{q}"] and grounded(q)]
@@ -119,8 +141,8 @@ class Analyser:
         voiced.sort(key=lambda q: -scores[q])
         clause_probs = {}
         heard = [
-            Heard(q, self.model.kvadranter[q].navn, round(scores[q], 3),
-                  self._why(text, evidence["kvadranter"][q], q, clause_probs))
+            Heard(q, self.model.kvadranter[q].navn, round(scores[q], 3), lexical[q].phrases,
+                  self._quote(reading, lexical[q], q, clause_probs))
             for q in voiced
         ]
 
@@ -144,33 +166,43 @@ class Analyser:
             q: max(scores[q] / thresholds[f"kvadrant:{q}"], evidence["kvadranter"][q].score) for q in QUADRANT_IDS
         }
         partly = {q for q in QUADRANT_IDS if q not in voiced and presence[q] >= PARTLY_HEARD}
+        t = self._t(evidence["t_ledelse"], p)
         return Analysis(
             kvadranter=heard,
-            negligeret=neglected(self.model, voiced, presence, partly) if voiced else None,
+            negligeret=neglected(self.model, voiced, presence, partly, set_aside) if voiced else None,
             etikker=ethics,
             borgersyn=views,
             roller=roles,
-            t_ledelse=self._t(evidence["t_ledelse"], p),
-            oversaettelse=self._lens("oversaettelse", evidence, p),
+            t_ledelse=t,
+            oversaettelse=self._lens("oversaettelse", evidence, p, from_above=t == "soejle"),
             fremtid=self._lens("fremtid", evidence, p),
+            borgere=evidence["borgere"]["borgere"].score > 0,
+            tilsidesat=set_aside,
             tegn=len(text),
             afkortet=cut,
         )
 
-    def _why(self, text: str, ev, quadrant: str, cache: Dict) -> List[str]:
-        """The leader's own words behind a consideration: signal words, else the clause that carries it.
+    def _quote(self, reading: "meaning.Reading", ev, quadrant: str, cache: Dict) -> str:
+        """The phrase that carries a consideration: around its strongest signal word, else its likeliest clause.
 
         Clauses are scored once per text (`cache`), however many considerations need them.
         """
-        if ev.phrases:
-            return ev.phrases
-        parts = clauses(text)
-        if len(parts) <= 1:
-            return [text[:120]]
+        text = reading.text
+        if ev.hits:
+            best = max(range(len(ev.hits)), key=lambda k: (ev.hits[k].weight, -ev.hits[k].start))
+            start, end = ev.chars[best]
+            return meaning.key_phrase(text, start, end)
+        parts = [c for c in clauses_with_spans(reading.masked) if any(ch.isalpha() for ch in c[2])]
+        if not parts:
+            return ""
+        if len(parts) == 1:
+            return meaning.key_phrase(text, parts[0][0], parts[0][0] + 1)
         if "probs" not in cache:
-            lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in parts])
-            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(parts), lexical))
-        return [parts[int(np.argmax(cache["probs"][f"kvadrant:{quadrant}"]))][:120]]
+            clause_texts = [c[2] for c in parts]
+            lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in clause_texts])
+            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(clause_texts), lexical))
+        start = parts[int(np.argmax(cache["probs"][f"kvadrant:{quadrant}"]))][0]
+        return meaning.key_phrase(text, start, start + 1)
 
     def _t(self, ev, p: Dict[str, float]) -> Optional[str]:
         learned = max(classifier.T_CLASSES, key=lambda c: p.get(f"t:{c}", 0.0))
@@ -181,25 +213,32 @@ class Analyser:
         words = max(("soejle", "tvaers"), key=lambda t: ev[t].score)
         return words if ev[words].score >= LENS_MIN_SCORE else None
 
-    def _lens(self, lens: str, evidence, p: Dict[str, float]) -> bool:
-        return p[f"linse:{lens}"] >= self.trained.thresholds[f"linse:{lens}"] or (
-            evidence["linser"][lens].score >= LENS_MIN_SCORE
-        )
+    def _lens(self, lens: str, evidence, p: Dict[str, float], from_above: bool = False) -> bool:
+        """A lens by the classifier, or by its words; half-weight words (passing a message on) count only
+        beside a decision from above: telling the staff what the byråd decided is translation."""
+        words = evidence["linser"][lens].score
+        return p[f"linse:{lens}"] >= self.trained.thresholds[f"linse:{lens}"] or words >= LENS_MIN_SCORE or (
+            from_above and words >= LENS_MIN_SCORE / 2)
 
 
-def neglected(model: BalanceModel, voiced: List[str], presence: Dict[str, float], partly=frozenset()) -> Optional[str]:
+def neglected(model: BalanceModel, voiced: List[str], presence: Dict[str, float], partly=frozenset(),
+              set_aside=()) -> Optional[str]:
     """The diagonal opposite of the strongest voiced consideration, else the weakest unvoiced one.
 
-    A consideration the leader touches on without it reaching the threshold (`partly`) is not the
-    neglected one: the coach would be asking about something the leader just said.
+    Only a consideration the analysis is confident the leader did not voice qualifies: one touched on
+    below the threshold (`partly`) would have the coach ask about something the leader just said, and one
+    the leader set aside on purpose ("det handler ikke om penge") would show the coach was not listening.
     """
     if not voiced:
         return None
+    excluded = set(voiced) | set(partly) | set(set_aside)
     opposite = model.diagonal(voiced[0])
-    if opposite not in voiced and opposite not in partly:
+    if opposite not in excluded:
         return opposite
-    unvoiced = [q for q in QUADRANT_IDS if q not in voiced and q not in partly] or [
-        q for q in QUADRANT_IDS if q not in voiced
-    ]
-    pool = unvoiced or list(voiced)
-    return min(pool, key=lambda q: presence.get(q, 0.0))
+    for pool in ([q for q in QUADRANT_IDS if q not in excluded],
+                 [q for q in QUADRANT_IDS if q not in voiced and q not in set_aside],
+                 [q for q in QUADRANT_IDS if q not in voiced], list(voiced)):
+        if pool:
+            return min(pool, key=lambda q: presence.get(q, 0.0))
+    return None
+

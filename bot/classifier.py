@@ -158,11 +158,12 @@ def train(examples: List[Example], lexicon: Lexicon, folds: int = 5, log=print) 
     """Fit every target; pick C and thresholds by cross-validation on the training data itself."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    from .meaning import Reading
     from .text import clean, tokens
 
-    texts = [clean(e.tekst) for e in examples]
-    lexical = np.vstack([lexicon_features(lexicon.evidence(tokens(t), t)) for t in texts])
-    X = features(embed(texts), lexical)
+    readings = [Reading.of(clean(e.tekst)) for e in examples]
+    lexical = np.vstack([lexicon_features(lexicon.evidence(tokens(r.text), r.text, skip=r.spans)) for r in readings])
+    X = features(embed([r.masked or r.text for r in readings]), lexical)
     binary, thresholds, report = {}, {}, {}
     for name in BINARY_TARGETS:
         y = np.array([e.labels[name] for e in examples])

@@ -160,6 +160,7 @@ class BalanceModel(BaseModel):
     roller: Dict[str, Role]
     borgersyn: Dict[str, CitizenView]
     t_ledelse: Dict[str, Lens]
+    borgere: Lens
     oversaettelse: Lens
     fremtid: Lens
 
@@ -198,7 +199,7 @@ class BalanceModel(BaseModel):
         for table in (self.kvadranter, self.etikker, self.roller, self.borgersyn, self.t_ledelse):
             if any_id in table:
                 return table[any_id].navn
-        for lens_id in ("oversaettelse", "fremtid"):
+        for lens_id in ("borgere", "oversaettelse", "fremtid"):
             if any_id == lens_id:
                 return getattr(self, lens_id).navn
         raise KeyError(any_id)

@@ -43,10 +43,16 @@ class Hit:
 
 @dataclass
 class Evidence:
-    """What the lexicon heard for one target: a score and the words that triggered it."""
+    """What the lexicon heard for one target: a score and the words that triggered it.
+
+    `chars` gives each hit's character span in the text; `skipped` holds hits inside spans the caller
+    asked to skip (what the leader set aside), which count for nothing.
+    """
 
     score: float = 0.0
     hits: List[Hit] = field(default_factory=list)
+    chars: List[Tuple[int, int]] = field(default_factory=list)
+    skipped: List[Hit] = field(default_factory=list)
 
     @property
     def phrases(self) -> List[str]:
@@ -136,6 +142,7 @@ class Lexicon:
             "borgersyn": {k: v.signaler for k, v in model.borgersyn.items()},
             "t_ledelse": {k: v.signaler for k, v in model.t_ledelse.items()},
             "linser": {"oversaettelse": model.oversaettelse.signaler, "fremtid": model.fremtid.signaler},
+            "borgere": {"borgere": model.borgere.signaler},
         }
 
         self.index = _FirstWordIndex(
@@ -143,15 +150,26 @@ class Lexicon:
              for key, signals in entries.items() for signal in signals]
         )
 
-    def evidence(self, toks: Sequence[Token], text: str) -> Dict[str, Dict[str, Evidence]]:
+    def evidence(self, toks: Sequence[Token], text: str, skip: Sequence[Tuple[int, int]] = ()
+                 ) -> Dict[str, Dict[str, Evidence]]:
+        """Evidence per table and key; hits lying inside a `skip` span (character offsets) do not count."""
         hits: Dict[Tuple[str, str], List[Hit]] = {}
         for i, token in enumerate(toks):
             for table, key, signal in self.index.candidates(token):
                 hits.setdefault((table, key), []).extend(_find(signal, toks, text, i, i + 1))
-        return {
-            table: {key: _dedupe(hits.get((table, key), [])) for key in entries}
-            for table, entries in self.tables.items()
-        }
+        out: Dict[str, Dict[str, Evidence]] = {}
+        for table, entries in self.tables.items():
+            out[table] = {}
+            for key in entries:
+                ev = _dedupe(hits.get((table, key), []))
+                span = lambda h: (toks[h.start].start, toks[h.end - 1].end)  # noqa: E731
+                skipped = [h for h in ev.hits if any(s <= span(h)[0] and span(h)[1] <= e for s, e in skip)]
+                if skipped:
+                    kept = [h for h in ev.hits if h not in skipped]
+                    ev = Evidence(score=sum(h.weight for h in kept), hits=kept, skipped=skipped)
+                ev.chars = [span(h) for h in ev.hits]
+                out[table][key] = ev
+        return out
 
     @staticmethod
     def feature_order() -> List[Tuple[str, str]]:

@@ -1,7 +1,9 @@
-"""The balance picture: the four quadrants on the model's two axes, drawn from the analysis.
+"""The balance picture: the four quadrants on the model's two axes, with the leader's own weighting.
 
 The closing summary shows leaders where their considerations sit — Ind/Ud across, Udvikling/Drift up and
-down — how much weight each voiced consideration carries, and which one they overlooked. It is drawn once
+down — which ones they voiced, the weight they themselves gave each (in per cent, or as an order in words:
+"vejer tungest", "må ikke glide ud"), and which one they overlooked. The analysis' confidence is never drawn:
+it says how sure the classifier was, not how much a consideration weighs for the leader. It is drawn once
 with matplotlib and saved twice: SVG for the web widget (text stays text, so it scales and can be read by a
 screen reader's find), PNG for channels that cannot show SVG (Teams). Positions come from each quadrant's
 `akser` in `bot/knowledge.yml`, so the layout follows the model rather than a hard-coded table.
@@ -17,13 +19,18 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
 from .knowledge import BalanceModel
+from .weighting import Weighting
 
 # Every fixed Danish word drawn in the picture (quadrant and axis names come from bot/knowledge.yml).
 TEKST = {
     "titel": "Dit balancebillede",
     "overset": "overset",
     "ikke_hoert": "ikke hørt",
+    "hoert": "hørt",
     "vaegt": "vægt",
+    "tungest": "vejer tungest",
+    "rang": "{n}. prioritet",
+    "gulv": "må ikke glide ud",
 }
 
 FILENAME = "balancebillede"
@@ -49,14 +56,19 @@ class BalancePicture:
     svg: str
     png: bytes
     description: str  # the picture in words: alt text for screen readers and text-only channels
+    weights: Dict[str, int]  # the per-cent weights drawn as bars (empty when the leader gave none)
+    labels: Dict[str, str]  # what each quadrant's box says about its weight ("vejer tungest", "hørt", ...)
 
-    def payload(self) -> Dict[str, str]:
-        """What a channel needs: both formats base64-encoded, the alt text and the file name for downloads."""
+    def payload(self) -> Dict[str, object]:
+        """What a channel needs: both formats base64-encoded, the alt text, the file name for downloads, and
+        the weights and labels the picture was drawn from."""
         return {
             "svg": base64.b64encode(self.svg.encode("utf-8")).decode("ascii"),
             "png": base64.b64encode(self.png).decode("ascii"),
             "filnavn": FILENAME,
             "beskrivelse": self.description,
+            "vaegte": dict(self.weights),
+            "etiketter": dict(self.labels),
         }
 
 
@@ -73,40 +85,53 @@ def _short(word: str) -> str:
 
 
 def _voiced(kvadranter: Optional[List[Dict[str, Any]]], model: BalanceModel) -> Dict[str, Dict[str, Any]]:
-    """Known quadrants only, score clipped to 0–1: slots come from a tracker and are not trusted blindly."""
+    """Known quadrants only, in the order heard: slots come from a tracker and are not trusted blindly."""
     voiced: Dict[str, Dict[str, Any]] = {}
     for item in kvadranter or []:
         if not isinstance(item, dict) or item.get("id") not in model.kvadranter:
             continue
-        try:
-            score = min(max(float(item.get("score") or 0.0), 0.0), 1.0)
-        except (TypeError, ValueError):
-            score = 0.0
         words = [_short(w) for w in item.get("signaler") or [] if str(w).strip()][:MAX_WORDS]
-        voiced[item["id"]] = {"score": score, "signaler": words}
+        voiced[item["id"]] = {"signaler": words}
     return voiced
 
 
-def describe(voiced: Dict[str, Dict[str, Any]], negligeret: Optional[str], model: BalanceModel) -> str:
-    """The same content as the drawing, as one line of text (strongest first, then the rest in model order)."""
+def weights_and_labels(voiced: Dict[str, Dict[str, Any]], weighting: Weighting, model: BalanceModel):
+    """Per-cent weights to draw as bars, and a label per quadrant: the leader's weight, rank or floor, else
+    just "hørt" for a voiced consideration. A quadrant the leader weighted counts as voiced."""
+    weights = {q: max(0, min(100, int(v))) for q, v in weighting.vaegte.items() if q in model.kvadranter}
+    labels: Dict[str, str] = {}
+    for qid in model.kvadranter:
+        if qid in weights:
+            labels[qid] = f"{TEKST['vaegt']} {weights[qid]} %"
+        elif qid in weighting.orden:
+            rank = weighting.orden.index(qid)
+            labels[qid] = TEKST["tungest"] if rank == 0 and len(weighting.orden) == 1 else TEKST["rang"].format(n=rank + 1)
+        elif qid in weighting.gulv:
+            labels[qid] = TEKST["gulv"]
+        elif qid in voiced:
+            labels[qid] = TEKST["hoert"]
+    return weights, labels
+
+
+def describe(labels: Dict[str, str], order: List[str], negligeret: Optional[str], model: BalanceModel) -> str:
+    """The same content as the drawing, as one line of text (the leader's order first, then the rest)."""
     parts = [TEKST["titel"] + "."]
-    order = sorted(voiced, key=lambda q: -voiced[q]["score"]) + [q for q in model.kvadranter if q not in voiced]
-    for qid in order:
-        name = model.kvadranter[qid].navn
-        if qid in voiced:
-            state = f"{TEKST['vaegt']} {round(voiced[qid]['score'] * 100)} %"
-            state += f", {TEKST['overset']}" if qid == negligeret else ""
-        else:
-            state = TEKST["overset"] if qid == negligeret else TEKST["ikke_hoert"]
-        parts.append(f"{name}: {state}.")
+    for qid in order + [q for q in model.kvadranter if q not in order]:
+        state = labels.get(qid)
+        if qid == negligeret:
+            state = f"{state}, {TEKST['overset']}" if state else TEKST["overset"]
+        parts.append(f"{model.kvadranter[qid].navn}: {state or TEKST['ikke_hoert']}.")
     return " ".join(parts)
 
 
-def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str], model: BalanceModel) -> BalancePicture:
-    """Draw the picture for the slots `kvadranter` ([{id, navn, score, signaler}]) and `negligeret` (an id).
+def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str], model: BalanceModel,
+           vaegtning: Optional[Dict[str, Any]] = None) -> BalancePicture:
+    """Draw the picture for the slots `kvadranter` ([{id, navn, signaler}]), `negligeret` (an id) and
+    `vaegtning` (the leader's weighting as `bot.weighting.Weighting.to_slot` stores it).
 
-    Each voiced consideration gets its name, a bar as long as its weight and the weight in per cent, and up
-    to three of the leader's own words; the neglected one gets a dashed outline and the word "overset".
+    Each voiced consideration gets its name, the leader's weight (a bar and per cent, or rank/floor in words,
+    or "hørt" when no weighting was given) and up to three of the leader's own words; the neglected one gets
+    a dashed outline and the word "overset".
     """
     import matplotlib
 
@@ -115,6 +140,11 @@ def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str]
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     voiced = _voiced(kvadranter, model)
+    weighting = Weighting.from_slot(vaegtning)
+    weights, labels = weights_and_labels(voiced, weighting, model)
+    for qid in labels:
+        voiced.setdefault(qid, {"signaler": []})
+    order = [q for q in weighting.orden if q in voiced] + [q for q in voiced if q not in weighting.orden]
     fig = Figure(figsize=(6.8, 6.8), dpi=100, facecolor="white")
     FigureCanvasAgg(fig)  # Agg for the PNG, no pyplot and no GUI backend: safe in a server process
     ax = fig.add_axes([0.0, 0.0, 1.0, 1.0])
@@ -161,12 +191,13 @@ def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str]
              fontweight="bold", zorder=5)
         if heard:
             bar_x, bar_y, bar_w, bar_h = x0 + 4, y0 + size - 16, size - 8, 5.0
-            ax.add_patch(Rectangle((bar_x, bar_y), bar_w, bar_h, facecolor="white", edgecolor=_MUTED, lw=0.8,
-                                   zorder=5))
-            ax.add_patch(Rectangle((bar_x, bar_y), bar_w * heard["score"], bar_h, facecolor=colour,
-                                   edgecolor="none", zorder=6))
-            text(x0 + size / 2, bar_y - 4, f"{TEKST['vaegt']} {round(heard['score'] * 100)} %", ha="center",
-                 va="center", fontsize=10.5, zorder=7)
+            if qid in weights:
+                ax.add_patch(Rectangle((bar_x, bar_y), bar_w, bar_h, facecolor="white", edgecolor=_MUTED, lw=0.8,
+                                       zorder=5))
+                ax.add_patch(Rectangle((bar_x, bar_y), bar_w * weights[qid] / 100, bar_h, facecolor=colour,
+                                       edgecolor="none", zorder=6))
+            text(x0 + size / 2, bar_y - 4 if qid in weights else bar_y + 2.5, labels[qid], ha="center",
+                 va="center", fontsize=10.5, fontweight="bold", zorder=7)
             for i, word in enumerate(heard["signaler"][: MAX_WORDS - 1 if neglected else MAX_WORDS]):
                 text(x0 + size / 2, bar_y - 9.5 - i * 4.6, f"»{word}«", ha="center", va="center", fontsize=10,
                      color=_MUTED, fontstyle="italic", zorder=7)
@@ -184,4 +215,4 @@ def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str]
         png_buffer = io.BytesIO()
         fig.savefig(png_buffer, format="png", metadata={"Software": None})
     return BalancePicture(svg=svg_buffer.getvalue(), png=png_buffer.getvalue(),
-                          description=describe(voiced, negligeret, model))
+                          description=describe(labels, order, negligeret, model), weights=weights, labels=labels)

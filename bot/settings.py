@@ -77,6 +77,32 @@ def _teams(env: Mapping[str, str]) -> dict:
     }
 
 
+_PHONE = re.compile(r"^\+?[0-9][0-9 ]{1,14}[0-9]$")
+
+
+@dataclass(frozen=True)
+class CrisisHelp:
+    """Where the crisis reply sends a leader: one place, so another municipality or region sets its own."""
+
+    livslinien: str = "70 201 201"
+    akut: str = "112"
+    laegevagt: str = "lægevagten i Region Midtjylland"
+    laegevagt_nummer: str = "70 11 31 31"
+
+
+def _crisis_help(env: Mapping[str, str]) -> CrisisHelp:
+    default = CrisisHelp()
+    values = {}
+    for field_name, variable in (("livslinien", "BALANCECOACH_HJAELP_LIVSLINIEN"), ("akut", "BALANCECOACH_HJAELP_AKUT"),
+                                 ("laegevagt_nummer", "BALANCECOACH_HJAELP_LAEGEVAGT_NUMMER")):
+        value = " ".join(env.get(variable, "").split()) or getattr(default, field_name)
+        if not _PHONE.match(value):
+            raise SettingsError(f"{variable}={value!r}: skal være et telefonnummer (cifre og mellemrum)")
+        values[field_name] = value
+    values["laegevagt"] = " ".join(env.get("BALANCECOACH_HJAELP_LAEGEVAGT", "").split()) or default.laegevagt
+    return CrisisHelp(**values)
+
+
 @dataclass(frozen=True)
 class Settings:
     rasa_port: int
@@ -89,6 +115,7 @@ class Settings:
     retention_days: int
     redis_host: str
     redis_port: int
+    hjaelp: CrisisHelp = CrisisHelp()
     # Microsoft Teams (rasa_addons/teams.py). All empty: the Teams webhook answers 503 and nothing else changes.
     teams_app_id: str = ""
     teams_app_password: str = field(default="", repr=False)  # a secret: never in logs
@@ -117,6 +144,10 @@ class Settings:
                 "BALANCECOACH_REDIS_HOST": self.redis_host,
                 "BALANCECOACH_REDIS_PORT": str(self.redis_port),
                 "BALANCECOACH_RETENTION_DAYS": str(self.retention_days),
+                "BALANCECOACH_HJAELP_LIVSLINIEN": self.hjaelp.livslinien,
+                "BALANCECOACH_HJAELP_AKUT": self.hjaelp.akut,
+                "BALANCECOACH_HJAELP_LAEGEVAGT": self.hjaelp.laegevagt,
+                "BALANCECOACH_HJAELP_LAEGEVAGT_NUMMER": self.hjaelp.laegevagt_nummer,
                 "BALANCECOACH_TEAMS_APP_ID": self.teams_app_id,
                 "BALANCECOACH_TEAMS_APP_PASSWORD": self.teams_app_password,
                 "BALANCECOACH_TEAMS_TENANT_ID": self.teams_tenant_id,
@@ -165,5 +196,6 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         retention_days=int(retention),
         redis_host=env.get("BALANCECOACH_REDIS_HOST", "").strip() or "127.0.0.1",
         redis_port=_port(env, "BALANCECOACH_REDIS_PORT", 6379),
+        hjaelp=_crisis_help(env),
         **_teams(env),
     )

@@ -76,10 +76,35 @@ def tokens(text: str) -> List[Token]:
     return out
 
 
-_CLAUSE = re.compile(r"(?<=[.!?;:])\s+|,\s+(?=(?:men|og|så|samtidig|fordi|selvom|mens|hvor|der|som)\b)|\s+(?=men\b)", re.I)
+_CLAUSE = re.compile(
+    r"(?<=[.!?;:])\s+|,\s+(?=(?:men|og|så|samtidig|fordi|selvom|mens|hvor|der|som|eller)\b)|\s+(?=men\b)|\s+[-–—]\s+",
+    re.I)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\s+(?=men\b)", re.I)
+_NO_BREAK = re.compile(
+    r"\b(?:mio|mia|kr|ca|fx|f\.eks|bl\.a|dvs|mv|osv|nr|kl|evt|inkl|ekskl|jf|pt|tlf|st|pga|iflg|ift|mht|vedr)\.|"
+    r"\b\d{1,2}\.(?=\s+(?:[a-zæøå]|\d))",
+    re.I)
+
+
+def clauses_with_spans(text: str, fine: bool = True) -> List[tuple]:
+    """(start, end, clause) for each clause a coach would quote back; "2 mio. på" and "1. juni" stay whole.
+
+    `fine=False` splits only at sentence ends and "men": an answer's relative clauses belong to its idea.
+    """
+    protected = _NO_BREAK.sub(lambda m: m.group(0)[:-1] + "\x00", text)
+    out, start = [], 0
+    for found in list((_CLAUSE if fine else _SENTENCE).finditer(protected)) + [None]:
+        end = found.start() if found else len(text)
+        piece = text[start:end]
+        lead = len(piece) - len(piece.lstrip(" ,.;:"))
+        clause = piece.strip(" ,.;:")
+        if len(clause) > 2:
+            out.append((start + lead, start + lead + len(clause), clause))
+        if found:
+            start = found.end()
+    return out
 
 
 def clauses(text: str) -> List[str]:
     """Split a message into the clauses a coach would quote back."""
-    parts = [p.strip(" ,.;:") for p in _CLAUSE.split(text)]
-    return [p for p in parts if len(p) > 2]
+    return [clause for _, _, clause in clauses_with_spans(text)]
