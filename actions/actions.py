@@ -154,11 +154,17 @@ def analyse_dilemma(dispatcher, tracker: Tracker, domain: DomainDict, text: str)
     if concern == "belastning":
         return show_care(dispatcher, domain, tracker) + [SlotSet("trin", "start")]
     analysis = analysis_of(tracker, text)
-    if not analysis.kvadranter:
+    new = coaching.picture_from(analysis)
+    observed = coaching.lens_observations(new, domain_words(domain))
+    if analysis.kvadranter:
+        say(dispatcher, domain, tracker, "utter_spejling_hoerer", hensyn=coaching.heard_lines(new, domain_words(domain)))
+    elif observed or len(text.split()) >= coaching.DILEMMA_WORDS:
+        # A dilemma in which no consideration stands out: say what was heard, and let the leader point.
+        say(dispatcher, domain, tracker, "utter_spejling_uden_hensyn" if observed else "utter_spejling_intet",
+            linser=observed)
+    else:
         say(dispatcher, domain, tracker, "utter_dilemma_uklart")
         return [SlotSet("trin", "start")]
-    new = coaching.picture_from(analysis)
-    say(dispatcher, domain, tracker, "utter_spejling_hoerer", hensyn=coaching.heard_lines(new, domain_words(domain)))
     events = [SlotSet("dilemma", text[:2000]), SlotSet("billede_historik", [])]
     events += [SlotSet(slot, None) for slot in ANSWER_SLOTS]
     events += picture_events(new, None)
@@ -166,7 +172,7 @@ def analyse_dilemma(dispatcher, tracker: Tracker, domain: DomainDict, text: str)
         SlotSet("linser", coaching.choose_lenses(new)),
         SlotSet("vaegtning", None),
         SlotSet("negligeret_fravalgt", False),
-        SlotSet("kortlaegning_uklar", False),
+        SlotSet("kortlaegning_uklar", not analysis.kvadranter),
         SlotSet("pause", False),
         SlotSet("trin", "refleksion"),
     ]
@@ -184,15 +190,19 @@ class ActionAnalysereDilemma(Action):
 
 
 def last_question(tracker: Tracker) -> Optional[str]:
-    """The reflection question asked last before the leader's latest message (None if none was)."""
+    """The reflection question asked last before the leader's latest message (None if none was).
+
+    The form runs its ask actions itself, so they leave no event of their own; the `requested_slot` it set
+    before the leader answered tells which question was open.
+    """
     seen_user = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             if seen_user:
                 return None
             seen_user = True
-        elif seen_user and event.get("event") == "action" and str(event.get("name", "")).startswith("action_ask_"):
-            return event["name"][len("action_ask_"):]
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "requested_slot":
+            return event.get("value")
     return None
 
 
@@ -269,6 +279,9 @@ class ValidateRefleksionForm(FormValidationAction):
         who answers in free text is never asked the same question twice.
         """
         if value in ("bekraeftet", "rettet", "suppleret", coaching.SKIPPED):
+            if not tracker.get_slot("kvadranter"):
+                # "ja" to "which consideration fills most?" names none: ask again, with the buttons.
+                return {"kortlaegning": None, "kortlaegning_uklar": True}
             return {"kortlaegning": value, "kortlaegning_uklar": False}
         model = default_model()
         text = tracker.latest_message.get("text") or ""
@@ -278,6 +291,8 @@ class ValidateRefleksionForm(FormValidationAction):
             return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
         if correction.empty:
             new = coaching.merge(picture(tracker), analysis, model)
+            if not new["kvadranter"]:
+                return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
             say(dispatcher, domain, tracker, "utter_spejling_hoerer",
                 hensyn=coaching.heard_lines(new, domain_words(domain)))
             state = "suppleret"
@@ -355,7 +370,7 @@ class ActionRetteBillede(Action):
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         trin = tracker.get_slot("trin") or "start"
-        if not tracker.get_slot("kvadranter"):
+        if trin == "start":
             return analyse_dilemma(dispatcher, tracker, domain, text)
         model = default_model()
         events: List[EventType] = []
@@ -373,6 +388,10 @@ class ActionRetteBillede(Action):
             analysis = analysis_of(tracker, text)
             correction = coaching.read_correction(text, analysis, button=tracker.get_slot("kvadrant"))
             new, changes = coaching.apply_correction(picture(tracker), correction, analysis, model)
+            if changes.empty and tracker.active_loop_name:
+                # Ask which consideration fills more, with the mapping question the form asks first.
+                say(dispatcher, domain, tracker, "utter_spejling_rettet_hvad")
+                return [SlotSet("kvadrant", None), SlotSet("kortlaegning", None), SlotSet("kortlaegning_uklar", True)]
             if changes.empty:
                 say(dispatcher, domain, tracker, "utter_spejling_rettet_uklart")
                 return [SlotSet("kvadrant", None)] + self._trin(tracker)
@@ -384,7 +403,7 @@ class ActionRetteBillede(Action):
             show_summary(dispatcher, domain, tracker, "utter_opsummering_rettet",
                          slots={**new, **as_dict(events)})
         if tracker.active_loop_name and tracker.get_slot("requested_slot") == "kortlaegning":
-            events.append(SlotSet("kortlaegning", "rettet"))
+            events += [SlotSet("kortlaegning", "rettet"), SlotSet("kortlaegning_uklar", False)]
         return events + [SlotSet("kvadrant", None)] + self._trin(tracker)
 
     @staticmethod
@@ -475,15 +494,16 @@ class ActionForklareModel(Action):
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         model = default_model()
-        concept = coaching.find_concept(tracker.latest_message.get("text") or "", model)
+        concepts = coaching.find_concepts(tracker.latest_message.get("text") or "", model)
         overview = {"oversigt": "utter_model_oversigt", "etikker": "utter_model_etikker", "balance": "utter_model_balance",
                     "roller": "utter_model_roller", "sikker_nok": "utter_model_sikker_nok"}
-        if concept is None:
+        if not concepts:
             say(dispatcher, domain, tracker, "utter_model_ukendt")
-        elif concept in overview:
-            say(dispatcher, domain, tracker, overview[concept])
-        else:
-            say(dispatcher, domain, tracker, "utter_model_forklaring", **coaching.explanation(concept, model))
+        for concept in concepts:
+            if concept in overview:
+                say(dispatcher, domain, tracker, overview[concept])
+            else:
+                say(dispatcher, domain, tracker, "utter_model_forklaring", **coaching.explanation(concept, model))
         return []
 
 
@@ -520,7 +540,7 @@ class ActionUddybeSpoergsmaal(Action):
 
 def show_care(dispatcher, domain: DomainDict, tracker: Tracker) -> List[EventType]:
     say(dispatcher, domain, tracker, "utter_belastning_omsorg")
-    under_way = bool(tracker.get_slot("kvadranter")) and tracker.get_slot("trin") == "refleksion"
+    under_way = tracker.get_slot("trin") == "refleksion"
     say(dispatcher, domain, tracker,
         "utter_belastning_fortsaette" if under_way else "utter_belastning_fortsaette_uden_dilemma")
     return [SlotSet("pause", True), SlotSet("belastet", True)]
@@ -581,6 +601,17 @@ class ActionGenoptageSamtale(Action):
         trin = tracker.get_slot("trin") or "start"
         say(dispatcher, domain, tracker, "utter_genoptage" if trin == "refleksion" else "utter_hilse_invitation")
         return [SlotSet("pause", False), SlotSet("trin", trin)]
+
+
+class ActionSigeFarvel(Action):
+    """Goodbye, gently to a leader who showed strain in this conversation."""
+
+    def name(self) -> Text:
+        return "action_sige_farvel"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, domain, tracker, "utter_farvel_skaansom" if tracker.get_slot("belastet") else "utter_farvel")
+        return []
 
 
 class ActionSpoergeSletning(Action):

@@ -18,6 +18,8 @@ LENS_SLOTS = ["svar_oversaettelse", "svar_t_ledelse", "svar_borgersyn", "svar_fr
 MAX_LENSES = 2
 MAX_VIEWS = 2
 SHORT_ANSWER_WORDS = 3
+DILEMMA_WORDS = 12
+"""A message this long is a dilemma even when no single consideration stands out in it."""
 SKIPPED = "(sprunget over)"
 """Stored in a reflection slot the leader chose not to answer, so the form moves on and the summary leaves it out."""
 
@@ -64,10 +66,16 @@ def _union(first: Sequence, second: Sequence) -> List:
     return list(first) + [x for x in second if x not in first]
 
 
+def grounded(analysis: Analysis) -> list:
+    """The considerations an answer voices in so many words (signal words, not the classifier's hunch alone):
+    a short answer is too little text for the embedding to add a consideration to the leader's picture."""
+    return [h for h in analysis.kvadranter if h.signaler]
+
+
 def merge(picture: Picture, analysis: Analysis, model: BalanceModel) -> Picture:
     """Fold the analysis of an answer into the picture; the neglected quadrant stays the one asked about."""
     heard = {h["id"]: dict(h) for h in picture.get("kvadranter") or []}
-    for h in analysis.kvadranter:
+    for h in grounded(analysis):
         if h.id in heard:
             old = heard[h.id]
             old["score"] = round(max(old.get("score", 0.0), h.score), 3)
@@ -75,7 +83,7 @@ def merge(picture: Picture, analysis: Analysis, model: BalanceModel) -> Picture:
             old["citat"] = old.get("citat") or h.citat
         elif h.id not in (picture.get("tilsidesat") or []):
             heard[h.id] = heard_entry(h)
-    quadrants = sorted(heard.values(), key=lambda h: -h.get("score", 0.0))
+    quadrants = list(heard.values())  # the dilemma's own order first; what answers bring in comes after
     ethics = _union([model.kvadranter[h["id"]].etik for h in quadrants], _union(picture.get("etikker") or [],
                                                                                   analysis.etikker))
     return {
@@ -232,6 +240,21 @@ def is_action_step(text: str) -> bool:
     return bool(_ACTION_STEP.search(text or ""))
 
 
+def lens_observations(picture: Picture, fragment: Fragment) -> str:
+    """What the coach hears besides the four considerations: a decision to carry on, the chain, across,
+    the future, the citizens — for a dilemma in which no single consideration stands out."""
+    parts = []
+    if picture.get("oversaettelse"):
+        parts.append(fragment("utter_del_hoert_oversaettelse"))
+    if picture.get("t_ledelse") in ("soejle", "tvaers"):
+        parts.append(fragment(f"utter_del_hoert_{picture['t_ledelse']}"))
+    if picture.get("fremtid"):
+        parts.append(fragment("utter_del_hoert_fremtid"))
+    if picture.get("borgere"):
+        parts.append(fragment("utter_del_hoert_borgere"))
+    return join(parts, fragment("utter_del_og"))
+
+
 def answer_kind(text: str) -> str:
     return "kort" if len((text or "").split()) <= SHORT_ANSWER_WORDS else "normal"
 
@@ -253,16 +276,16 @@ def reflection(slot: str, text: str, analysis: Analysis, picture: Picture, model
         return "utter_refleksion_vaegtning_ord", {"citat": phrase}
     if slot == "naeste_skridt":
         return None if not phrase else ("utter_refleksion_skridt", {"citat": phrase})
-    if answer_kind(text) == "kort" and not analysis.kvadranter:
+    if answer_kind(text) == "kort" and not grounded(analysis):
         return "utter_refleksion_kort", {}
+    heard = [h.id for h in grounded(analysis)]
     if slot == "svar_negligeret" and neglected_id in model.kvadranter:
         if neglected_id in analysis.tilsidesat or (_SET_ASIDE_ANSWER.search(text) and len(text.split()) <= 14):
             return "utter_refleksion_fravalgt", {"navn": model.kvadranter[neglected_id].navn}
-        voiced = analysis.voiced
-        qid = neglected_id if (neglected_id in voiced or not voiced) else voiced[0]
+        qid = neglected_id if (neglected_id in analysis.voiced or not heard) else heard[0]
         return "utter_refleksion_hensyn", {"navn": model.kvadranter[qid].navn, "citat": phrase}
-    if analysis.kvadranter:
-        return "utter_refleksion_hensyn", {"navn": analysis.kvadranter[0].navn, "citat": phrase}
+    if heard:
+        return "utter_refleksion_hensyn", {"navn": model.kvadranter[heard[0]].navn, "citat": phrase}
     return "utter_refleksion_svar", {"citat": phrase}
 
 
@@ -306,7 +329,8 @@ def weighting_text(weighting: Weighting, model: BalanceModel, fragment: Fragment
         text = join([fragment("utter_del_vaegt_tal", navn=name(q), vaegt=weighting.vaegte[q])
                      for q in weighting.orden], and_)
     elif len(weighting.orden) >= 2:
-        text = fragment("utter_del_vaegt_foer", foerst=name(weighting.orden[0]), derefter=name(weighting.orden[1]))
+        text = fragment("utter_del_vaegt_foer", foerst=name(weighting.orden[0]),
+                        derefter=join([name(q) for q in weighting.orden[1:]], and_))
     elif weighting.orden:
         text = fragment("utter_del_vaegt_tungest", navn=name(weighting.orden[0]))
     else:
@@ -368,19 +392,32 @@ CONCEPT_WORDS = {
 _CONCEPT_ORDER = ["sikker_nok", "t_ledelse", "oversaettelse", "fremtid", "etikker", "roller", "oversigt", "balance"]
 
 
-def find_concept(text: str, model: BalanceModel) -> Optional[str]:
-    """The concept a model question asks about: a specific id before a general overview."""
+MAX_CONCEPTS = 3
+
+
+def find_concepts(text: str, model: BalanceModel) -> List[str]:
+    """The concepts a model question asks about, in the order asked ("forskellen på relationer og
+    resultater" is two): specific ids, else one general overview."""
     lowered = (text or "").lower().replace("aa", "å").replace("ae", "æ").replace("oe", "ø")
     compact = lowered.replace(" ", "")
+    found = []
     for table in ("etikker", "borgersyn", "roller", "kvadranter"):
         for any_id, entry in getattr(model, table).items():
             name = entry.navn.lower().replace(" ", "")
-            if name in compact or any_id.replace("_", "") in compact:
-                return f"{table}:{any_id}"
+            at = min([i for i in (compact.find(name), compact.find(any_id.replace("_", ""))) if i >= 0], default=-1)
+            if at >= 0 and not any(f.endswith(":" + any_id) for _, f in found):
+                found.append((at, f"{table}:{any_id}"))
+    if found:
+        return [concept for _, concept in sorted(found)][:MAX_CONCEPTS]
     for concept in _CONCEPT_ORDER:
         if any(re.search(p, lowered) for p in CONCEPT_WORDS[concept]):
-            return concept
-    return None
+            return [concept]
+    return []
+
+
+def find_concept(text: str, model: BalanceModel) -> Optional[str]:
+    """The first concept a model question asks about."""
+    return next(iter(find_concepts(text, model)), None)
 
 
 def explanation(concept: str, model: BalanceModel) -> Optional[Dict[str, str]]:

@@ -38,8 +38,9 @@ SET_ASIDE = [re.compile(p, re.I) for p in (
     # "det er ikke det vigtigste at spare"
     r"\bdet\s+er\s+" + _FILLERS + r"ikke\s+(?:det\s+)?(?:vigtigste|afgørende|det\s+der\s+fylder)\s+(?:at\s+)?" + _NP + _END,
     # "økonomien spiller ingen rolle", "reglerne betyder mindre"
-    r"(?:^|(?<=[,.;:!?])\s*)(?P<obj>(?:[\wæøåÆØÅ-]+\s+){0,3}?[\wæøåÆØÅ-]+)\s+(?:spiller|betyder)\s+"
-    r"(?:ingen|ikke\s+(?:nogen|den\s+store|så\s+stor)|mindre)(?:\s+rolle)?" + _END,
+    r"(?:^|(?<=[,.;:!?])\s*)(?P<obj>(?:[\wæøåÆØÅ-]+\s+){0,3}?[\wæøåÆØÅ-]+)\s+(?:spiller\s+(?:ingen|ikke\s+"
+    r"(?:nogen|den\s+store|så\s+stor))\s+rolle|betyder\s+(?:mindre|ikke\s+(?:så\s+)?meget|ingenting|intet)"
+    r"(?=\s*(?:[,.;:!?]|$|her\b|nu\b|lige\s+nu\b|i\s+dag\b)))",
     # "ikke for pengenes skyld", "ikke på grund af økonomien"
     r"\bikke\s+for\s+(?P<obj>[\wæøå]+?)s?\s+skyld\b",
     r"\bikke\s+(?:på\s+grund\s+af|pga\.?)\s+" + _NP + _END,
@@ -61,12 +62,17 @@ _META = [re.compile(p, re.I) for p in (
 _INTERJECTION = re.compile(r"^(?:(?:ja|nej|ok|okay|okej|tak|hmm+|øh+m*|tja|jamen|altså|nå|godt|fint)\b[,.!:;\s-]*)+", re.I)
 _LEAD = re.compile(
     r"^(?:(?:og|men|så|at|fordi|selvom|mens|samtidig|hvor|der|som|da|eller|for|når|hvis|jo)\s+)+", re.I)
+_LEAD_AND = re.compile(r"^(?:(?:og|men|så)\s+)+", re.I)
+"""An answer keeps its "hvis"/"når": "hvis vi lukker en afdeling, kan …" is the idea, "vi lukker …" is not."""
 _HEDGE = re.compile(
     r"^(?:(?:jeg\s+)?(?:tænker|tror|synes|mener)\s+(?:måske\s+)?(?:at\s+)?|måske\s+(?:kunne\s+|kan\s+|skal\s+)?"
     r"(?:vi|jeg|man)\s+|(?:vi|jeg|man)\s+(?:kunne|kan|skulle|skal|må|vil|burde)\s+(?:måske\s+|godt\s+|nok\s+|"
-    r"også\s+)*|det\s+kunne\s+være\s+(?:at\s+)?|et\s+bud\s+(?:kunne\s+)?være\s+(?:at\s+)?)",
+    r"også\s+|gerne\s+)*|det\s+kunne\s+være\s+(?:at\s+)?|et\s+bud\s+(?:kunne\s+)?være\s+(?:at\s+)?)",
     re.I,
 )
+_SUBJECTS = {"jeg", "vi", "de", "du", "man", "han", "hun", "det", "der", "den", "mine", "vores", "min", "mit",
+             "lærerne", "personalet", "medarbejderne", "folk", "forældrene", "borgerne", "politikerne", "chefen",
+             "ledelsen", "teamet", "kollegerne", "eleverne", "beboerne", "direktionen", "byrådet", "samtidig"}
 PHRASE_WORDS = 12
 """Longest quote, in words: enough for a clause, short enough to read as the leader's key phrase."""
 
@@ -96,16 +102,17 @@ def without(text: str, spans: List[Span]) -> str:
 
 def strip_meta(text: str) -> str:
     """The message without words about the conversation itself; empty when nothing else is left."""
-    text = _INTERJECTION.sub("", text.strip())
+    text = text.strip()
     for pattern in _META:
         text = pattern.sub(" ", text)
+    text = _INTERJECTION.sub("", text.strip(" ,.;:!-"))
     text = re.sub(r"\s+([,.!?])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,.;:-")
     return text if any(ch.isalpha() for ch in text) else ""
 
 
-def _tidy(phrase: str) -> str:
+def _tidy(phrase: str, lead: re.Pattern = _LEAD) -> str:
     phrase = phrase.strip(" ,.;:!?-–—\"'»«")
-    for pattern in (_INTERJECTION, _LEAD):
+    for pattern in (_INTERJECTION, lead):
         phrase = pattern.sub("", phrase).strip(" ,.;:-")
     return phrase
 
@@ -119,16 +126,19 @@ def key_phrase(text: str, start: int, end: int, max_words: int = PHRASE_WORDS) -
         return text[start:end]
     words = [(m.start() + c_start, m.end() + c_start) for m in re.finditer(r"\S+", clause)]
     at = next((i for i, (s, e) in enumerate(words) if s <= start < e or s >= start), 0)
+    lower = [text[s:e].lower().strip(",") for s, e in words]
     first = max(0, at - 4) if len(words) > max_words else 0
     for i in range(at - 1, max(-1, at - 6), -1):  # begin after "at"/"om", or at the subject of the signal
-        word = text[words[i][0]:words[i][1]].lower().strip(",")
-        if word in ("at", "om", "når", "hvis", "fordi", "mens"):
+        if lower[i] in ("at", "om", "når", "hvis", "fordi", "mens", "og", "men"):
             first = i + 1
             break
-        if word in ("vi", "jeg", "de", "man", "han", "hun", "det", "der"):
+        if lower[i] in ("vi", "jeg", "de", "man", "han", "hun", "det", "der"):
             first = i
             break
-    words = words[first:first + max_words]
+    # "… næste år og lærerne er pressede": a new clause without a comma ends the phrase at "og"/"men".
+    last = next((i for i in range(at + 2, len(words)) if lower[i] in ("og", "men", "mens") and i + 1 < len(words)
+                 and lower[i + 1] in _SUBJECTS), len(words))
+    words = words[first:min(last, first + max_words)]
     phrase = _tidy(text[words[0][0]:words[-1][1]]) if words else ""
     return phrase if len(phrase.split()) >= 2 else _tidy(clause) or phrase
 
@@ -136,8 +146,8 @@ def key_phrase(text: str, start: int, end: int, max_words: int = PHRASE_WORDS) -
 def answer_phrase(text: str, max_words: int = 16) -> str:
     """The leader's key phrase in an answer: the fullest clause, without hedges ("vi kunne måske ...")."""
     cleaned = strip_meta(text) or text
-    parts = [_tidy(c) for _, _, c in clauses_with_spans(cleaned, fine=False)]
-    parts = [p for p in parts if len(p.split()) >= 2] or [_tidy(cleaned)]
+    parts = [_tidy(c, _LEAD_AND) for _, _, c in clauses_with_spans(cleaned, fine=False)]
+    parts = [p for p in parts if len(p.split()) >= 2] or [_tidy(cleaned, _LEAD_AND)]
     best = max(parts, key=lambda p: len(p.split()))
     best = _HEDGE.sub("", best).strip(" ,.;:")
     words = best.split()

@@ -14,10 +14,14 @@ _CRISIS = [
     r"selvmord", r"tage mit (eget )?liv", r"slå mig selv ihjel", r"gøre en ende på (det hele|mit liv|mig selv)",
     r"(vil|orker|gider) ikke (at )?leve", r"skade mig selv", r"skære i mig selv", r"forsvinde for altid",
     r"bedre hvis jeg ikke (var|er) her", r"ikke være her (mere|længere)", r"ende mit liv", r"dø fra det hele",
+    r"(lyst til at|bare|gerne|vil|ønsker at|ville ønske jeg kunne) forsvinde", r"ikke (at )?vågne (op )?igen",
+    r"(ende|slutte) det hele", r"gøre det af med mig selv", r"ingen grund til at leve",
 ]
 _STRAIN = [
-    r"\bjeg (er|føler mig|bliver) (så |helt |totalt |fuldstændig |virkelig )?(stresset|udbrændt|brændt ud|flad|"
-    r"udmattet|knust|overvældet|ved at gå ned)",
+    r"\bjeg (er|føler mig|bliver|har været) (\w+ ){0,3}?(ved at (være |blive )?)?(så |helt |totalt |fuldstændig |"
+    r"virkelig )?(stresset|udbrændt|brændt ud|flad|udmattet|knust|overvældet|kørt ned|kørt helt ned|slidt op|"
+    r"drænet|på randen)",
+    r"\bjeg (er|føler mig) (\w+ ){0,3}?ved at (gå ned|knække|bryde sammen)",
     r"\bjeg (kan|kunne) ikke (sove|mere|overskue)", r"\bjeg græder", r"\bjeg har (fået )?(angst|hjertebanken)",
     r"\bjeg ryster", r"\bjeg går ned med stress", r"\bjeg ligger vågen", r"sygemelde mig selv",
 ]

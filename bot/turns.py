@@ -79,8 +79,8 @@ _GO_ON = re.compile(
     re.I,
 )
 _ADVICE = re.compile(
-    r"\b(?:giv|kom\s+med|har\s+du)\s+(?:mig\s+)?(?:et\s+|nogle\s+|dit\s+|dine\s+|en\s+)?(?:godt\s+|gode\s+|konkret\s+|"
-    r"konkrete\s+)?(?:råd|raad|anbefaling\w*|løsning\w*)\b|"
+    r"\b(?:giv|kom\s+med|har\s+du)\b[^.?!]{0,25}?\b(?:råd|raad|anbefaling\w*|løsning\w*)\b|"
+    r"\bhvad\s+du\s+(?:selv\s+)?(?:ville|vil|skulle)\s+(?:gøre|vælge)|"
     r"\bhvad\s+(?:synes|mener|tror)\s+du,?\s+(?:at\s+)?(?:jeg|vi)\s+(?:skal|bør|burde)|"
     r"\bhvad\s+ville\s+du\s+(?:selv\s+)?(?:gøre|vælge|anbefale|sige)|"
     r"\bhvad\s+(?:anbefaler|foreslår|råder)\s+du|\bhvad\s+er\s+dit\s+(?:råd|bud)|"
@@ -115,7 +115,8 @@ _UNSURE = re.compile(
     re.I,
 )
 _CORRECTION = re.compile(
-    r"^nej\b[,.!\s]+(?:det|du|jeg|ikke|mere|mindre|snarere|faktisk|egentlig)|"
+    r"^nej\b[,.!\s]+(?:det\s+(?:handler|drejer|fylder|er\s+(?:mere|mest|snarere|ikke\s+(?!helt\b|rigtigt\b)\w+))|"
+    r"du\s+har|mere\s+|mindre\s+|snarere\s+|faktisk\s+|egentlig\s+|ikke\s+(?:så\s+meget\s+)?(?!helt\b)\w+\s*,?\s+men\b)|"
     r"\bdu\s+har\s+(?:misforstået|ikke\s+(?:rettet|forstået|hørt|lyttet))|\bdet\s+har\s+du\s+misforstået|"
     r"\b(?:billedet|vægtningen|opsummeringen|balancen|vægten|spejlingen)\s+(?:passer|stemmer|rammer)\s+ikke|"
     r"\bdet\s+(?:passer|stemmer|rammer)\s+ikke\b|"

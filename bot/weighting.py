@@ -30,7 +30,7 @@ _UNIT_WORD = re.compile(r"^(?:procent|pct\.?|tid)$", re.I)
 _PAIR = re.compile(r"(?<!\d)(\d{1,3})\s*/\s*(\d{1,3})(?!\d)")
 _EVEN = re.compile(r"halvt\s+om\s+halvt|fifty[\s-]*fifty|lige\s+(?:meget|tungt|vigtige?)|ligeligt|50\s*/\s*50", re.I)
 _TOP = re.compile(
-    r"(?:vejer|fylder|tæller|betyder)\s+(?:\w+\s+){0,2}?(?:tungest|mest|højest|størst)|(?:er|bliver)\s+(?:\w+\s+){0,2}?"
+    r"(?:vejer|fylder|tæller|betyder)\s+(?:\w+\s+){0,2}?(?:tungest|tungere|mest|mere|højest|størst)(?!\s+end\b)|(?:er|bliver)\s+(?:\w+\s+){0,2}?"
     r"(?:vigtigst|det\s+vigtigste|tungest|først)|\bførst\b|\bførsteprioritet|\bprioriterer\s+jeg",
     re.I)
 _TOP_BEFORE = re.compile(r"\b(?:mest|især|primært|først\s+og\s+fremmest|det\s+vigtigste\s+er|vigtigst\s+er)\s*$", re.I)
@@ -38,7 +38,10 @@ _FLOOR = re.compile(
     r"må\s+ikke\s+(?:\w+\s+){0,2}?(?:glide|forsvinde|ryge|falde|glemmes|tabes|gå\s+tabt)|skal\s+(?:stadig|også)\s+"
     r"(?:være\s+med|have\s+plads|med)|ikke\s+(?:glemme|slippe|tabe)|stadig\s+(?:være\s+)?med",
     re.I)
-_MORE_THAN = re.compile(r"\bmere\s+(?P<a>[\wæøå-]+(?:\s+[\wæøå-]+)?)\s+end\s+(?P<b>[\wæøå-]+(?:\s+[\wæøå-]+)?)", re.I)
+_MORE_THAN = re.compile(
+    r"\bmere\s+(?P<a>[\wæøå-]+(?:\s+[\wæøå-]+)?)\s+end\s+(?P<b>[\wæøå-]+(?:\s+[\wæøå-]+)?)|"
+    r"(?P<a2>[\wæøå-]+)\s+(?:vejer|betyder|fylder|tæller)\s+(?:\w+\s+)?(?:mere|tungere)\s+end\s+"
+    r"(?P<b2>[\wæøå-]+(?:\s+[\wæøå-]+)?)", re.I)
 _CLAUSE = re.compile(r"[.;!?]|,\s+(?=men\b)|\bmen\b", re.I)
 
 
@@ -119,9 +122,10 @@ def parse(text: Optional[str], voiced: Sequence[str], model: BalanceModel) -> We
         named = _ordered_unique([q for r in refs for q in r[2] if len(r[2]) == 1])
         after = _nearest(refs, pair.end(), pair.end(), len(text))
         first = (after or (named[:1] and tuple(named[:1])) or tuple(voiced[:1]))
-        others = [q for q in named + list(voiced) if q not in first]
+        first = tuple(q for q in first if q in voiced) or first
+        others = [q for q in named if q not in first] or _rest(first, voiced, model)
         if first and others:
-            _assign(result, [q for q in first if q in voiced] or first, a)
+            _assign(result, first, a)
             _assign(result, (others[0],), b)
     elif _EVEN.search(text):
         named = _ordered_unique([q for r in refs for q in r[2]]) or list(voiced)
@@ -136,8 +140,9 @@ def parse(text: Optional[str], voiced: Sequence[str], model: BalanceModel) -> We
 
     more = _MORE_THAN.search(text)
     if more:
-        a = _nearest(refs, more.start("a"), more.start("a"), more.end("a"))
-        b = _nearest(refs, more.start("b"), more.start("b"), more.end("b"))
+        ga, gb = ("a", "b") if more.group("a") else ("a2", "b2")
+        a = _nearest(refs, more.start(ga), more.start(ga), more.end(ga))
+        b = _nearest(refs, more.start(gb), more.start(gb), more.end(gb))
         if a and b:
             result.orden = _ordered_unique(list(a) + list(b))
     for lo, hi in _clauses(text):
@@ -186,6 +191,15 @@ def _numbered(text: str, refs: Sequence[Ref]) -> List[Tuple[Tuple[str, ...], int
     return pairs
 
 
+def _rest(first: Sequence[str], voiced: Sequence[str], model: BalanceModel) -> List[str]:
+    """Who gets "the rest" of "60/40 til økonomien": the sharpest tension (the diagonal opposite) when the
+    leader voiced it, else the strongest other consideration they voiced."""
+    others = [q for q in voiced if q not in first]
+    if len(first) == 1 and model.diagonal(first[0]) in others:
+        return [model.diagonal(first[0])]
+    return others
+
+
 def _clauses(text: str) -> List[Tuple[int, int]]:
     bounds, start = [], 0
     for found in _CLAUSE.finditer(text):
@@ -221,11 +235,12 @@ def correct(current: Weighting, text: str, model: BalanceModel) -> Optional[Weig
         return None
     weights = dict(current.vaegte)
     order = list(current.orden)
-    if len(stated.orden) >= 2 and weights:
+    if len(stated.orden) >= 2 and all(q in weights for q in stated.orden[:2]):
         a, b = stated.orden[0], stated.orden[1]
-        if weights.get(a, 0) <= weights.get(b, 0):
-            weights[a], weights[b] = weights.get(b, 0), weights.get(a, 0)
-            weights = {q: v for q, v in weights.items() if v}
+        if weights[a] <= weights[b]:
+            weights[a], weights[b] = weights[b], weights[a]
+    elif stated.orden:
+        weights = {}  # a consideration moved up in words: the numbers no longer hold, the order does
     for q in reversed(stated.orden):
         if q in order:
             order.remove(q)
