@@ -16,17 +16,19 @@ from .lexicon import Lexicon
 from .text import MAX_CHARS, clauses_with_spans, clean, tokens
 
 FLOOR = 0.3
-"""A text that voices nothing above its thresholds still gets its strongest quadrant if it reaches this."""
+"""A text that voices nothing above its thresholds still gets its strongest quadrant if it reaches this, with
+or without a signal word: a dilemma of a dozen words always weighs something, and the coach needs one side to
+balance against."""
 
 CONFIDENT = 0.5
 MIN_WORDS_WITHOUT_SIGNAL = 4
 """Without a single signal word, the classifier alone must be this sure, and the text this long, to voice a
-consideration: embeddings of "tjah" or "hej" say nothing about a dilemma."""
+consideration beside others: embeddings of "tjah" or "hej" say nothing about a dilemma."""
 
 PARTLY_HEARD = 0.6
-"""Share of its threshold at which an unvoiced consideration counts as touched on, not neglected."""
+"""Signal weight at which an unvoiced consideration counts as touched on, not neglected."""
 
-T_CONFIDENT = 0.75
+T_CONFIDENT = 0.5
 T_WITH_WORDS = 0.4
 """The T lens needs the classifier to be sure, or a word for the chain or the other areas beside it: a
 lens question about politicians or other departments that the leader never mentioned would feel off."""
@@ -110,9 +112,10 @@ class Analyser:
         if todo:
             evidence = {i: self._evidence(readings[i]) for i in todo}
             lexical = np.vstack([classifier.lexicon_features(evidence[i]) for i in todo])
+            masked = [readings[i].masked for i in todo]
             reuse = embeddings is not None and all(readings[i].masked == clean(texts[i]) for i in todo)
-            vectors = embeddings[todo] if reuse else classifier.embed([readings[i].masked for i in todo])
-            probs = self.trained.predict(classifier.features(vectors, lexical))
+            vectors = embeddings[todo] if reuse else classifier.embed(masked)
+            probs = self.trained.predict(classifier.features(vectors, lexical, masked))
             for row, i in enumerate(todo):
                 p = {name: float(values[row]) for name, values in probs.items()}
                 results[i] = self._decide(readings[i], evidence[i], p, len(str(texts[i] or "")) > MAX_CHARS)
@@ -129,14 +132,14 @@ class Analyser:
         long_enough = len(reading.masked.split()) >= MIN_WORDS_WITHOUT_SIGNAL
         set_aside = [q for q in QUADRANT_IDS if lexical[q].skipped and lexical[q].score < SET_ASIDE_OUTWEIGHS]
 
-        def grounded(q: str) -> bool:
+        def grounded(q: str, sure: float = CONFIDENT) -> bool:
             if q in set_aside:
                 return False
-            return lexical[q].score > 0 or (long_enough and scores[q] >= CONFIDENT)
+            return lexical[q].score > 0 or (long_enough and scores[q] >= sure)
 
         voiced = [q for q in QUADRANT_IDS if scores[q] >= thresholds[f"kvadrant:{q}"] and grounded(q)]
         top = max(QUADRANT_IDS, key=scores.get)
-        if not voiced and scores[top] >= FLOOR and grounded(top):
+        if not voiced and scores[top] >= FLOOR and grounded(top, sure=FLOOR):
             voiced = [top]
         voiced.sort(key=lambda q: -scores[q])
         clause_probs = {}
@@ -162,10 +165,8 @@ class Analyser:
             if ev.score >= LENS_MIN_SCORE and ethic not in ethics:
                 ethics.append(ethic)
 
-        presence = {
-            q: max(scores[q] / thresholds[f"kvadrant:{q}"], evidence["kvadranter"][q].score) for q in QUADRANT_IDS
-        }
-        partly = {q for q in QUADRANT_IDS if q not in voiced and presence[q] >= PARTLY_HEARD}
+        presence = {q: self.trained.likelihood(f"kvadrant:{q}", scores[q]) for q in QUADRANT_IDS}
+        partly = {q for q in QUADRANT_IDS if q not in voiced and lexical[q].score >= PARTLY_HEARD}
         t = self._t(evidence["t_ledelse"], p)
         return Analysis(
             kvadranter=heard,
@@ -200,7 +201,7 @@ class Analyser:
         if "probs" not in cache:
             clause_texts = [c[2] for c in parts]
             lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in clause_texts])
-            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(clause_texts), lexical))
+            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(clause_texts), lexical, clause_texts))
         start = parts[int(np.argmax(cache["probs"][f"kvadrant:{quadrant}"]))][0]
         return meaning.key_phrase(text, start, start + 1)
 
@@ -223,22 +224,21 @@ class Analyser:
 
 def neglected(model: BalanceModel, voiced: List[str], presence: Dict[str, float], partly=frozenset(),
               set_aside=()) -> Optional[str]:
-    """The diagonal opposite of the strongest voiced consideration, else the weakest unvoiced one.
+    """The unvoiced consideration least likely to be in the leader's mind; of equals, the diagonal opposite of
+    the strongest voiced one.
 
-    Only a consideration the analysis is confident the leader did not voice qualifies: one touched on
-    below the threshold (`partly`) would have the coach ask about something the leader just said, and one
-    the leader set aside on purpose ("det handler ikke om penge") would show the coach was not listening.
+    `presence` is how likely each consideration is in the text. Only the least likely qualifies, even over
+    the diagonal: asking about what the leader said in other words would show the coach was not listening.
+    So would asking about one touched on in words below the threshold (`partly`), or one the leader set aside
+    on purpose ("det handler ikke om penge"); those come in only when nothing else is left.
     """
     if not voiced:
         return None
-    excluded = set(voiced) | set(partly) | set(set_aside)
     opposite = model.diagonal(voiced[0])
-    if opposite not in excluded:
-        return opposite
-    for pool in ([q for q in QUADRANT_IDS if q not in excluded],
+    for pool in ([q for q in QUADRANT_IDS if q not in voiced and q not in partly and q not in set_aside],
                  [q for q in QUADRANT_IDS if q not in voiced and q not in set_aside],
                  [q for q in QUADRANT_IDS if q not in voiced], list(voiced)):
         if pool:
-            return min(pool, key=lambda q: presence.get(q, 0.0))
+            return min(pool, key=lambda q: (presence.get(q, 0.0), q != opposite))
     return None
 

@@ -1,4 +1,5 @@
-"""The balance picture (bot/picture.py): the four quadrants on the model's axes, weights, the overlooked one."""
+"""The balance picture (bot/picture.py): the four quadrants on the model's axes, the leader's own weighting, the
+overlooked one — and never the analysis' confidence."""
 import base64
 import struct
 import xml.etree.ElementTree as ET
@@ -13,13 +14,14 @@ PICTURE = {
         {"id": "resultater", "navn": "Resultater", "score": 0.61, "signaler": ["spare", "mio."]},
     ],
     "negligeret": "fornyelse",
+    "vaegtning": {"vaegte": {"resultater": 60, "relationer": 40}, "orden": ["resultater", "relationer"], "gulv": []},
 }
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
 def picture(model):
-    return render(PICTURE["kvadranter"], PICTURE["negligeret"], model)
+    return render(PICTURE["kvadranter"], PICTURE["negligeret"], model, PICTURE["vaegtning"])
 
 
 def texts(svg: str):
@@ -54,11 +56,42 @@ def test_quadrants_sit_on_the_two_axes(picture):
     assert ind[0] < rel[0] < ud[0] and udv[1] < rel[1] < stab[1] < drift[1]
 
 
-def test_weights_and_the_leaders_words_are_shown(picture):
+def test_the_leaders_weights_and_words_are_shown(picture):
     words = [t for t, _, _ in texts(picture.svg)]
-    assert f"{TEKST['vaegt']} 99 %" in words and f"{TEKST['vaegt']} 61 %" in words
+    assert f"{TEKST['vaegt']} 60 %" in words and f"{TEKST['vaegt']} 40 %" in words
+    assert "vægt 99 %" not in words and "vægt 61 %" not in words  # the classifier's confidence is never drawn
+    assert picture.weights == {"resultater": 60, "relationer": 40}
     assert "»trivslen«" in words and "»spare«" in words
     assert words.count(TEKST["ikke_hoert"]) == 1       # Stabilitet: neither voiced nor overlooked
+
+
+def test_bars_are_as_long_as_the_stated_weights(picture):
+    """The two filled bars' widths relate as 60 to 40 (the bar outlines are the same width for both)."""
+    import re
+
+    root = ET.fromstring(picture.svg)
+    fills = {}
+    for node in root.iter(f"{SVG}path"):
+        style = node.get("style") or ""
+        for qid, colour in (("resultater", "#d55e00"), ("relationer", "#cc79a7")):
+            if f"fill: {colour}" in style and "opacity" not in style:
+                xs = [float(v) for v in re.findall(r"[ML] ([\d.]+) [\d.]+", node.get("d"))]
+                fills.setdefault(qid, []).append(max(xs) - min(xs))
+    assert max(fills["resultater"]) / max(fills["relationer"]) == pytest.approx(60 / 40, rel=0.02)
+
+
+def test_without_a_stated_weighting_voiced_is_shown_as_heard_not_as_a_number(model):
+    picture = render(PICTURE["kvadranter"], "fornyelse", model)
+    words = [t for t, _, _ in texts(picture.svg)]
+    assert words.count(TEKST["hoert"]) == 2 and not any("%" in w for w in words)
+    assert picture.weights == {} and picture.labels == {"relationer": "hørt", "resultater": "hørt"}
+
+
+def test_an_order_in_words_is_shown_as_priorities(model):
+    picture = render(PICTURE["kvadranter"], "fornyelse", model,
+                     {"vaegte": {}, "orden": ["relationer", "resultater"], "gulv": ["stabilitet"]})
+    assert picture.labels == {"relationer": "1. prioritet", "resultater": "2. prioritet", "stabilitet": "må ikke glide ud"}
+    assert "Relationer: 1. prioritet. Resultater: 2. prioritet. Stabilitet: må ikke glide ud." in picture.description
 
 
 def test_the_neglected_quadrant_is_marked_overset_with_a_dashed_outline(picture):
@@ -83,7 +116,9 @@ def test_payload_is_base64_of_both_formats_with_alt_text(picture):
     assert base64.b64decode(payload["png"]) == picture.png
     assert payload["filnavn"] == "balancebillede"
     assert payload["beskrivelse"].startswith(TEKST["titel"])
-    assert "Relationer: vægt 99 %" in payload["beskrivelse"] and "Fornyelse: overset" in payload["beskrivelse"]
+    assert "Resultater: vægt 60 %. Relationer: vægt 40 %." in payload["beskrivelse"]
+    assert "Fornyelse: overset" in payload["beskrivelse"]
+    assert payload["vaegte"] == {"resultater": 60, "relationer": 40}
 
 
 def test_leaders_words_are_escaped_text_never_markup_or_mathtext(model):
@@ -95,13 +130,13 @@ def test_leaders_words_are_escaped_text_never_markup_or_mathtext(model):
 
 def test_odd_slot_values_still_draw(model):
     odd = [{"id": "ukendt", "score": 3}, {"id": "fornyelse", "score": "x"}, "ikke en dict", {"id": "stabilitet", "score": 7}]
-    picture = render(odd, None, model)
+    picture = render(odd, None, model, {"vaegte": {"fornyelse": 300, "kaos": 5}, "orden": "x"})
     words = [t for t, _, _ in texts(picture.svg)]
-    assert f"{TEKST['vaegt']} 100 %" in words and f"{TEKST['vaegt']} 0 %" in words
+    assert f"{TEKST['vaegt']} 100 %" in words and TEKST["hoert"] in words
     assert "overset" not in words
-    assert render(None, None, model).png[:4] == b"\x89PNG"
+    assert render(None, None, model, "ikke en dict").png[:4] == b"\x89PNG"
 
 
 def test_drawing_is_deterministic(model, picture):
-    again = render(PICTURE["kvadranter"], PICTURE["negligeret"], model)
+    again = render(PICTURE["kvadranter"], PICTURE["negligeret"], model, PICTURE["vaegtning"])
     assert again.svg == picture.svg and again.png == picture.png
