@@ -87,16 +87,25 @@ def merge(picture: Picture, analysis: Analysis, model: BalanceModel) -> Picture:
     ethics = _union([model.kvadranter[h["id"]].etik for h in quadrants], _union(picture.get("etikker") or [],
                                                                                   analysis.etikker))
     return {
+        **with_lenses(picture, analysis),
         "kvadranter": quadrants,
         "negligeret": picture.get("negligeret") or analysis.negligeret,
         "etikker": ethics,
+        "tilsidesat": list(picture.get("tilsidesat") or []),
+    }
+
+
+def with_lenses(picture: Picture, analysis: Analysis) -> Picture:
+    """The picture with what a later message adds to the lenses: citizen views, roles, the T, translation,
+    future, citizens in play. Lenses are only ever added; a later message never takes one away."""
+    return {
+        **picture,
         "borgersyn": _union(picture.get("borgersyn") or [], analysis.borgersyn),
         "roller": _union(picture.get("roller") or [], analysis.roller),
         "t_ledelse": picture.get("t_ledelse") or analysis.t_ledelse,
         "oversaettelse": bool(picture.get("oversaettelse") or analysis.oversaettelse),
         "fremtid": bool(picture.get("fremtid") or analysis.fremtid),
         "borgere": bool(picture.get("borgere") or analysis.borgere),
-        "tilsidesat": list(picture.get("tilsidesat") or []),
     }
 
 
@@ -178,7 +187,7 @@ def apply_correction(picture: Picture, correction: Correction, analysis: Analysi
     set_aside = _union(picture.get("tilsidesat") or [], changes.fjernet)
     set_aside = [q for q in set_aside if q not in heard]
     voiced = [h["id"] for h in quadrants]
-    updated = dict(picture)
+    updated = with_lenses(picture, analysis)
     updated["kvadranter"] = quadrants
     updated["tilsidesat"] = set_aside
     updated["negligeret"] = neglected(model, voiced, {q: 0.0 for q in QUADRANT_IDS}, (), set_aside) if voiced else None
@@ -278,7 +287,7 @@ def reflection(slot: str, text: str, analysis: Analysis, picture: Picture, model
         return None if not phrase else ("utter_refleksion_skridt", {"citat": phrase})
     if answer_kind(text) == "kort" and not grounded(analysis):
         return "utter_refleksion_kort", {}
-    heard = [h.id for h in grounded(analysis)]
+    heard = [h.id for h in grounded(analysis) if h.id not in (picture.get("tilsidesat") or [])]
     if slot == "svar_negligeret" and neglected_id in model.kvadranter:
         if neglected_id in analysis.tilsidesat or (_SET_ASIDE_ANSWER.search(text) and len(text.split()) <= 14):
             return "utter_refleksion_fravalgt", {"navn": model.kvadranter[neglected_id].navn}

@@ -1,7 +1,9 @@
 """The README's sample conversation, produced from the running coach so it stays true.
 
 `python -m bot sample` starts the coach, plays one leader's turns through the REST channel and writes the
-transcript into README.md between the markers; a test replays it and compares.
+transcript into README.md between the markers. The test replays the turns and checks the conversation's arc
+and the facts that matter (what was heard, what the correction changed, the leader's own words and weights
+coming back), not the transcript word for word: wording turns with the conversation and training.
 """
 from __future__ import annotations
 
@@ -9,34 +11,45 @@ import re
 import tempfile
 import uuid
 from pathlib import Path
-from typing import List
+from typing import Callable, Dict, List, Tuple
 
 from .settings import ROOT
 
 README = ROOT / "README.md"
-PICTURE_NOTE = "*(balancebilledet: de fire hensyn på de to akser, med det oversete markeret)*"
+PICTURE_NOTE = "*(balancebilledet: de fire hensyn på de to akser med din vægtning, og det oversete markeret)*"
 START, END = "<!-- samtale:start -->", "<!-- samtale:end -->"
 
 LEADER = [
     "Byrådet har besluttet, at vi skal spare 2 mio. på hjemmeplejen. Jeg er bekymret for trivslen i mine "
     "grupper, som allerede løber stærkt.",
-    "nej, det handler også meget om reglerne for, hvornår borgerne har krav på hjælp",
+    "nej, pengene er ikke det vigtigste. Det er reglerne for, hvornår borgerne har krav på hjælp, der fylder.",
     "Vi kunne måske lave et lille forsøg med frivillige, der tager sig af besøg og gåture.",
-    "Lige nu 60/40 til økonomien, men trivslen må ikke glide helt ud.",
-    "De ældre er ikke kun sårbare; de og deres pårørende kan også være med til at finde løsningerne.",
+    "Lige nu nok 60/40 til trivslen.",
     "Jeg skal forklare baggrunden ordentligt på personalemødet og fortælle min chef, hvad det koster i trivsel.",
+    "De ældre er ikke kun sårbare; de og deres pårørende kan også være med til at finde løsningerne.",
     "Jeg tager en snak med MED-udvalget på mandag og beder om deres idéer.",
 ]
 
+Turn = Tuple[str, List[Dict]]
 
-def transcript(ask) -> str:
-    """Play the leader's turns through `ask(message) -> replies` and format them as Markdown."""
+
+def conversation(ask: Callable[[str], List[Dict]]) -> List[Turn]:
+    """Play the leader's turns through `ask(message) -> replies`; each turn with the coach's replies."""
+    return [(message, ask(message)) for message in LEADER]
+
+
+def transcript(turns: List[Turn]) -> str:
+    """The conversation as Markdown for the README."""
     lines: List[str] = []
-    for message in LEADER:
+    for message, replies in turns:
         lines.append(f"> **Leder:** {message}")
         lines.append(">")
-        for reply in ask(message):
-            if not reply.get("text") and "balancebillede" in str(reply.get("custom") or ""):
+        for reply in replies:
+            if reply.get("custom"):
+                text = (reply.get("text") or "").replace("\n", "\n> ")
+                if text:
+                    lines.append(f"> **Coach:** {text}")
+                    lines.append(">")
                 lines.append(f"> **Coach:** {PICTURE_NOTE}")
                 lines.append(">")
                 continue
@@ -66,7 +79,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         with Stack(isolated_settings(5505, 5555, Path(tmp))) as stack:
             sender = uuid.uuid4().hex
-            text = transcript(lambda message: stack.ask(message, sender))
+            text = transcript(conversation(lambda message: stack.ask(message, sender)))
     write(text)
     print(text)
     return 0

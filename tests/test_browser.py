@@ -146,6 +146,10 @@ def test_a_leader_reaches_the_summary_with_the_balance_picture(chat):
     assert "chatbot" in c.bot_texts()[0]  # the coach greets on its own
     c.to_summary()
     assert_picture(c.page)
+    alt = c.page.locator(".bc-picture img").get_attribute("alt")
+    assert "Resultater: vægt 60 %" in alt and "Relationer: vægt 40 %" in alt, "the picture draws the leader's 60/40"
+    svg = c.page.locator(".bc-picture img").evaluate("i => atob(i.src.split(',')[1])")
+    assert "vægt 60 %".encode("utf-8").decode("latin-1") in svg
     c.shot("webchat-opsummering")
     c.page.locator(".bc-picture").screenshot(path=str(ARTIFACTS / "webchat-balancebillede.png"))
     assert c.dialogs == [] and csp_violations(c.errors) == [] and c.errors == []
@@ -174,7 +178,7 @@ def test_a_reload_keeps_the_conversation_and_it_continues(chat, coach):
         c.page.wait_for_timeout(100)
     assert (c.user_texts(), c.bot_texts()) == before
     answered = c.say(ANSWERS[0])
-    assert "balance eller vægtning" in answered[-1], "the same conversation goes on at the next question"
+    assert "Hvordan vil du vægte dem" in answered[-1], "the same conversation goes on at the next question"
     assert not any("chatbot" in t for t in answered[len(before[1]):])
 
 

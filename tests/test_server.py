@@ -35,7 +35,7 @@ def test_greeting_says_what_the_coach_is(coach):
 
 def test_dilemma_is_mirrored_with_buttons(coach):
     text, replies = say(coach, uuid.uuid4().hex, DILEMMA)
-    assert "Jeg hører især hensynet til" in text and "trivslen" in text
+    assert text.startswith("Jeg hører især") and '"jeg er bekymret for trivslen blandt medarbejderne"' in text
     assert [b["title"] for r in replies for b in r.get("buttons", [])] == ["Ja, det rammer", "Nej, ikke helt"]
 
 
@@ -73,11 +73,34 @@ def test_deletion_removes_the_stored_conversation(coach):
     )
 
 
-def test_readme_sample_conversation_is_what_the_coach_says(coach):
+def test_readme_sample_conversation_has_its_arc(coach):
+    """The README's sample, replayed: mirror, a correction that changes the picture, reflection before each
+    question, the leader's weighting in the summary and the picture. The facts, not the wording."""
     from bot import sample
 
     sender = uuid.uuid4().hex
-    assert sample.transcript(lambda message: coach.ask(message, sender)) == sample.current()
+    turns = sample.conversation(lambda message: coach.ask(message, sender))
+    texts = [" ".join(r.get("text") or "" for r in replies) for _, replies in turns]
+    assert texts[0].startswith("Jeg hører især") and '"vi skal spare 2 mio. på hjemmeplejen"' in texts[0]
+    assert "Relationer" in texts[0] and "Resultater" in texts[0]
+    assert texts[1].startswith("Tak, så retter jeg billedet: Resultater træder i baggrunden, og Stabilitet kommer ind")
+    heard_now = texts[1].split("Nu hører jeg især:")[1].split("Jeg hører ikke så meget")[0]
+    assert "Stabilitet" in heard_now and "Resultater" not in heard_now
+    assert "Hvordan får vi da det hensyn med?" in texts[1]
+    reflected, asked = texts[2].index('"lave et lille forsøg med frivillige'), texts[2].index("Hvordan vil du vægte")
+    assert reflected < asked
+    assert "Relationer 60 % og Stabilitet 40 %" in texts[3]
+    assert "Din vægtning: Relationer 60 % og Stabilitet 40 %" in texts[-1]
+    assert '"Jeg tager en snak med MED-udvalget på mandag og beder om deres idéer"' in texts[-1]
+    picture = next(r["custom"]["data"]["balancebillede"] for r in turns[-1][1] if r.get("custom"))
+    assert picture["vaegte"] == {"relationer": 60, "stabilitet": 40}
+    assert "Værsgo" not in " ".join(texts) and "1813" not in " ".join(texts)
+
+    readme = sample.current()
+    assert all(f"**Leder:** {leader}" in readme for leader, _ in turns)
+    for fact in ("Tak, så retter jeg billedet: Resultater træder i baggrunden", "Du bringer Fornyelse ind",
+                 "Din vægtning: Relationer 60 % og Stabilitet 40 %"):
+        assert fact in readme
 
 
 def test_make_run_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
