@@ -20,7 +20,7 @@ FLOOR = 0.3
 or without a signal word: a dilemma of a dozen words always weighs something, and the coach needs one side to
 balance against."""
 
-CONFIDENT = 0.5
+CONFIDENT = 0.475
 MIN_WORDS_WITHOUT_SIGNAL = 4
 """Without a single signal word, the classifier alone must be this sure, and the text this long, to voice a
 consideration beside others: embeddings of "tjah" or "hej" say nothing about a dilemma."""

@@ -137,7 +137,6 @@ all features together, where 384 embedding dimensions drown the dozen lexicon on
 LEXICON_BESIDE_EMBEDDING = 0.1
 """Scale of the lexicon scores beside the unit-length embedding, in the embedding learner."""
 
-QUADRANT_TARGETS = [f"kvadrant:{q}" for q in QUADRANT_IDS]
 SEED = 7
 
 

@@ -99,11 +99,38 @@ def test_greeting_hears_nothing(analyser):
 def test_contract_keys_and_types(analyser):
     data = analyser.analyse("Vi mangler penge til kurser, og medarbejderne savner kompetenceudvikling.").to_dict()
     assert set(data) >= {"kvadranter", "negligeret", "etikker", "borgersyn", "roller", "t_ledelse", "oversaettelse", "fremtid"}
+    assert set(data) >= {"tilsidesat", "borgere"}
     for heard in data["kvadranter"]:
-        assert set(heard) == {"id", "navn", "score", "signaler"}
-        assert 0.0 <= heard["score"] <= 1.0 and heard["signaler"]
+        assert set(heard) == {"id", "navn", "score", "signaler", "citat"}
+        assert 0.0 <= heard["score"] <= 1.0 and len(heard["citat"].split()) >= 2
     scores = [h["score"] for h in data["kvadranter"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_what_the_leader_sets_aside_is_not_heard_as_voiced(analyser):
+    result = analyser.analyse("Det handler ikke om penge. Det handler om, at vi ikke kan få uddannede folk nok, "
+                              "og at kvaliteten i plejen falder.")
+    assert "resultater" not in ids(result) and result.tilsidesat == ["resultater"]
+    assert result.negligeret != "resultater" and ids(result)
+    downplayed = analyser.analyse("Økonomien er sekundær her; det vigtige er, at teamet ikke knækker.")
+    assert "resultater" not in ids(downplayed) and "relationer" in ids(downplayed)
+
+
+def test_scarcity_is_still_voiced(analyser):
+    assert "resultater" in ids(analyser.analyse("Vi har ikke penge i budgettet til at sende folk på kursus."))
+
+
+def test_talk_about_the_conversation_is_never_mirrored(analyser):
+    for text in ("ved ikke helt hvad jeg skal skrive her", "undskyld, det var ikke sådan ment"):
+        assert analyser.analyse(text).kvadranter == []
+
+
+def test_quotes_are_the_phrase_that_carries_the_consideration(analyser):
+    result = analyser.analyse("Direktionen har besluttet, at vi skal spare 3 mio. på plejecentrene. Jeg er bange "
+                              "for, hvad det gør ved sygefraværet, som allerede er højt.")
+    heard = {h.id: h.citat for h in result.kvadranter}
+    assert heard["resultater"] == "vi skal spare 3 mio. på plejecentrene"
+    assert "sygefraværet" in heard["relationer"] and len(heard["relationer"].split()) <= 12
 
 
 def test_clean_caps_long_text_at_a_word_boundary():
