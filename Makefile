@@ -68,9 +68,9 @@ validate: $(VENV)/.installed ## Check the Rasa training data and domain
 test: train $(NODE_DEPS) $(CHROMIUM) ## Run the whole test suite (pytest, Rasa validation and test stories, browser, Teams)
 	$(PY) -m pytest -q tests
 
-eval: train ## Score the analysis and the running bot on the dev sets; NLU intent report
+eval: train ## Score the analysis, the running coach on single messages and whole conversations; NLU report
 	$(PY) $(SHARED)/eval/score_dilemmas.py $(SHARED)/eval/dilemmas_dev.yml -- $(PY) -m bot analyse
-	$(PY) -m bot eval-behaviour $(SHARED)/eval/behaviour_dev.yml
+	$(PY) -m bot eval-conversations $(SHARED)/eval/behaviour_dev.yml $(SHARED)/eval/dialogues_dev.yml
 	$(PY) -m bot eval-nlu
 
 bench: train ## Time training, analysis throughput and peak memory

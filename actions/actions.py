@@ -241,6 +241,8 @@ class ActionAskReflection(Action):
         base = f"utter_ask_{self.slot}"
         if self.slot == "svar_t_ledelse":
             base += "_tvaers" if tracker.get_slot("t_ledelse") == "tvaers" else "_soejle"
+        if self.slot == "svar_etik" and tracker.get_slot("negligeret_fravalgt") and last_question(tracker) != self.slot:
+            return base + "_fravalgt"  # the leader chose the neglected one away: ask from what they weigh
         if latest_intent(tracker) == "bede_om_raad":
             return f"utter_raad_kollega_{self.slot}"
         if self.slot == "kortlaegning" and tracker.get_slot("kortlaegning_uklar"):
@@ -479,7 +481,10 @@ class ActionSpringeSpoergsmaalOver(Action):
         requested = tracker.get_slot("requested_slot")
         if not tracker.active_loop_name or not requested:
             trin = tracker.get_slot("trin") or "start"
-            say(dispatcher, domain, tracker, "utter_usikker_start" if trin == "start" else "utter_usikker_efter")
+            if tracker.get_slot("pause") and trin == "refleksion":
+                say(dispatcher, domain, tracker, "utter_belastning_fortsaette")
+            else:
+                say(dispatcher, domain, tracker, "utter_usikker_start" if trin == "start" else "utter_usikker_efter")
             return []
         hard = re.search(r"svært|vanskeligt|sige højt|sætte ord på", text, re.I)
         say(dispatcher, domain, tracker, "utter_refleksion_svaert" if hard else "utter_usikker_undervejs")
@@ -599,8 +604,22 @@ class ActionGenoptageSamtale(Action):
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         trin = tracker.get_slot("trin") or "start"
+        pending = pending_question(tracker)
+        if trin == "refleksion" and latest_intent(tracker) == "svar_refleksion" and pending:
+            # The leader simply answered the question that was open before the pause: the form, resumed next,
+            # validates it as that answer (reflection included) and asks the following question.
+            text = tracker.latest_message.get("text") or ""
+            return [SlotSet(pending, text[:2000]), SlotSet("pause", False), SlotSet("trin", trin)]
         say(dispatcher, domain, tracker, "utter_genoptage" if trin == "refleksion" else "utter_hilse_invitation")
         return [SlotSet("pause", False), SlotSet("trin", trin)]
+
+
+def pending_question(tracker: Tracker) -> Optional[str]:
+    """The reflection question that was open when the form was paused (its last requested slot)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value"):
+            return event["value"] if event["value"] != "kortlaegning" else None
+    return None
 
 
 class ActionSigeFarvel(Action):

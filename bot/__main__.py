@@ -1,4 +1,4 @@
-"""Command line: `python -m bot analyse|train|serve|eval-nlu|bench|sample`."""
+"""Command line: `python -m bot analyse|train|serve|eval-nlu|eval-conversations|bench|sample`."""
 from __future__ import annotations
 
 import argparse
@@ -71,10 +71,10 @@ def cmd_eval_nlu(args) -> int:
     return nlu_report()
 
 
-def cmd_eval_behaviour(args) -> int:
-    from .evaluation import behaviour_report
+def cmd_eval_conversations(args) -> int:
+    from .evaluation import conversation_report
 
-    return behaviour_report(Path(args.gold))
+    return conversation_report([Path(g) for g in args.gold])
 
 
 def cmd_sample(args) -> int:
@@ -102,9 +102,10 @@ def main(argv=None) -> int:
     p.add_argument("--shell", action="store_true", help="chat in the terminal instead")
     p.set_defaults(func=cmd_serve)
     sub.add_parser("eval-nlu", help="intent report on a held-out split").set_defaults(func=cmd_eval_nlu)
-    p = sub.add_parser("eval-behaviour", help="start the coach and score it on a behaviour set")
-    p.add_argument("gold")
-    p.set_defaults(func=cmd_eval_behaviour)
+    p = sub.add_parser("eval-conversations",
+                       help="start the coach and score it on behaviour and dialogue sets (scorer chosen per file)")
+    p.add_argument("gold", nargs="+")
+    p.set_defaults(func=cmd_eval_conversations)
     sub.add_parser("sample", help="write the README's sample conversation from the running coach").set_defaults(
         func=cmd_sample
     )

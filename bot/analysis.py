@@ -23,7 +23,9 @@ balance against."""
 CONFIDENT = 0.475
 MIN_WORDS_WITHOUT_SIGNAL = 4
 """Without a single signal word, the classifier alone must be this sure, and the text this long, to voice a
-consideration beside others: embeddings of "tjah" or "hej" say nothing about a dilemma."""
+consideration beside others: embeddings of "tjah" or "hej" say nothing about a dilemma. Near the learned
+thresholds (0.40-0.50): a paraphrase ("pengene slår ikke til") is heard without a word for it, but a consideration
+with a low threshold needs a little more certainty when no word of the leader's carries it."""
 
 PARTLY_HEARD = 0.6
 """Signal weight at which an unvoiced consideration counts as touched on, not neglected."""
@@ -201,7 +203,8 @@ class Analyser:
         if "probs" not in cache:
             clause_texts = [c[2] for c in parts]
             lexical = np.vstack([classifier.lexicon_features(self.lexicon.evidence(tokens(c), c)) for c in clause_texts])
-            cache["probs"] = self.trained.predict(classifier.features(classifier.embed(clause_texts), lexical, clause_texts))
+            inputs = classifier.features(classifier.embed(clause_texts), lexical, clause_texts)
+            cache["probs"] = self.trained.predict(inputs)
         start = parts[int(np.argmax(cache["probs"][f"kvadrant:{quadrant}"]))][0]
         return meaning.key_phrase(text, start, start + 1)
 

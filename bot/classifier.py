@@ -1,8 +1,9 @@
-"""The learned half of the analysis: Danish sentence embeddings plus lexicon scores, one classifier per target.
+"""The learned half of the analysis: three learners per target, on sentence embeddings, characters and lexicon.
 
 Keyword lists miss paraphrase ("pengene slår ikke til") and embeddings alone miss the balance model's precise
-vocabulary, so each target's logistic regression sees both. It learns only from `data/analyse/`, and its
-decision thresholds are chosen by cross-validation on that data, never on the evaluation set.
+vocabulary, so each target averages learners that hear the text differently (see `MEMBERS`). It learns only
+from `data/analyse/`, and its decision thresholds are chosen on cross-validated probabilities of that data,
+never on the evaluation set.
 """
 from __future__ import annotations
 

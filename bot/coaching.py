@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import meaning
 from .analysis import Analysis, neglected
-from .knowledge import QUADRANT_IDS, BalanceModel
+from .knowledge import QUADRANT_IDS, QUADRANT_NAME_PATTERNS, BalanceModel
 from .weighting import Weighting
 
 LENS_SLOTS = ["svar_oversaettelse", "svar_t_ledelse", "svar_borgersyn", "svar_fremtid", "svar_etik"]
@@ -28,8 +28,6 @@ Fragment = Callable[..., str]
 PICTURE_KEYS = ["kvadranter", "negligeret", "etikker", "borgersyn", "roller", "t_ledelse", "oversaettelse",
                 "fremtid", "borgere", "tilsidesat"]
 
-_NAMES = {"relationer": r"relation\w*", "stabilitet": r"stabilitet\w*", "fornyelse": r"fornyelse\w*",
-          "resultater": r"resultat\w*"}
 _LESS_BEFORE = re.compile(r"\b(?:ikke|mindre|ikke\s+så\s+meget|slet\s+ikke|ikke\s+længere|knap\s+så\s+meget)\s+"
                           r"(?:\w+\s+){0,2}$", re.I)
 _LESS_AFTER = re.compile(r"^\s*(?:er\s+(?:slet\s+)?ikke|fylder\s+(?:\w+\s+)?mindre|vejer\s+(?:\w+\s+)?mindre|"
@@ -145,7 +143,7 @@ def read_correction(text: str, analysis: Analysis, button: Optional[str] = None)
     """
     lowered = text.lower()
     out, point = list(analysis.tilsidesat), []
-    for qid, pattern in _NAMES.items():
+    for qid, pattern in QUADRANT_NAME_PATTERNS.items():
         for found in re.finditer(r"\b" + pattern, lowered):
             before, after = lowered[max(0, found.start() - 40):found.start()], lowered[found.end():]
             if re.search(r"\bmen\b", before):

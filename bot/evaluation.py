@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import List
 
 from .settings import ROOT
 
@@ -60,12 +61,25 @@ def isolated_settings(rasa_port: int, action_port: int, state_dir: Path):
     return settings.load(env)
 
 
-def behaviour_report(gold: Path) -> int:
-    """Start the coach and run the shared behaviour scorer against its REST channel."""
+def scorer_for(gold: Path) -> Path:
+    """The shared scorer beside a gold file: whole conversations (cases with `turns`) or single messages."""
+    import yaml
+
+    cases = yaml.safe_load(gold.read_text(encoding="utf-8")) or []
+    name = "score_dialogues.py" if cases and "turns" in cases[0] else "score_behaviour.py"
+    return gold.parent / name
+
+
+def conversation_report(golds: List[Path]) -> int:
+    """Start the coach once and run each gold file's shared scorer against its REST channel."""
     from .stack import Stack
 
+    worst = 0
     with tempfile.TemporaryDirectory() as tmp:
         with Stack(isolated_settings(5105, 5155, Path(tmp))) as stack:
-            scorer = gold.parent / "score_behaviour.py"
-            proc = subprocess.run([sys.executable, str(scorer), str(gold), f"{stack.url}/webhooks/rest/webhook"])
-            return proc.returncode
+            for gold in golds:
+                print(f"\n{gold.name}:", flush=True)
+                proc = subprocess.run([sys.executable, str(scorer_for(gold)), str(gold),
+                                       f"{stack.url}/webhooks/rest/webhook"])
+                worst = max(worst, proc.returncode)
+    return worst

@@ -20,6 +20,9 @@ ETHIC_IDS = ("naerhedsetik", "pligtetik", "vitalitetsetik", "konsekvensetik")
 ROLE_IDS = ("myndighed", "serviceproducent", "facilitator")
 CITIZEN_VIEW_IDS = ("rettighedsbaerer", "saarbart_medmenneske", "bruger_kunde", "aktiv_medskaber")
 AXIS_IDS = ("ind", "ud", "udvikling", "drift")
+QUADRANT_NAME_PATTERNS = {"relationer": r"relation\w*", "stabilitet": r"stabilitet\w*", "fornyelse": r"fornyelse\w*",
+                          "resultater": r"resultat\w*"}
+"""How leaders write a quadrant's name in a correction or a weighting ("relationerne", "resultatet")."""
 T_IDS = ("soejle", "tvaers")
 
 _PATTERN_WORD = re.compile(r"^\*?[\w.'\-æøåÆØÅéü]+\*?$|^\*$")

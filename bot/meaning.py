@@ -136,7 +136,7 @@ def key_phrase(text: str, start: int, end: int, max_words: int = PHRASE_WORDS) -
             first = i
             break
     # "… næste år og lærerne er pressede": a new clause without a comma ends the phrase at "og"/"men".
-    last = next((i for i in range(at + 2, len(words)) if lower[i] in ("og", "men", "mens") and i + 1 < len(words)
+    last = next((i for i in range(at + 1, len(words)) if lower[i] in ("og", "men", "mens") and i + 1 < len(words)
                  and lower[i + 1] in _SUBJECTS), len(words))
     words = words[first:min(last, first + max_words)]
     phrase = _tidy(text[words[0][0]:words[-1][1]]) if words else ""

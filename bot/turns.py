@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import safety
+from .knowledge import QUADRANT_NAME_PATTERNS
 
 ANSWER_INTENTS = frozenset({"svar_refleksion", "beskriv_dilemma"})
 
@@ -38,7 +39,7 @@ INTENT_OF_KIND = {
 KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items()}
 KIND_OF_INTENT.update({"svar_refleksion": "svar", "beskriv_dilemma": "svar", "nlu_fallback": "uklar"})
 
-QUADRANT_WORDS = r"(?:relationer\w*|stabilitet\w*|fornyelse\w*|resultater\w*)"
+QUADRANT_WORDS = "(?:" + "|".join(QUADRANT_NAME_PATTERNS.values()) + ")"
 """The quadrants by name, as leaders write them in a correction ("det er mere relationer end resultater")."""
 
 CONCEPTS = (

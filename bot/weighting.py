@@ -13,14 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .knowledge import QUADRANT_IDS, BalanceModel
+from .knowledge import QUADRANT_IDS, QUADRANT_NAME_PATTERNS, BalanceModel
+from .text import clauses_with_spans
 
 Ref = Tuple[int, int, Tuple[str, ...]]  # character span and the quadrant(s) it names
 
-_NAMES = {
-    "relationer": r"relation\w*", "stabilitet": r"stabilitet\w*", "fornyelse": r"fornyelse\w*",
-    "resultater": r"resultat\w*",
-}
 _AXES = {r"drift\w*": ("stabilitet", "resultater"), r"udvikling\w*": ("relationer", "fornyelse")}
 _NUMBER = re.compile(
     r"(?<![\d,.])(\d{1,3})(?:[.,]\d+)?(?:\s*(?P<unit>%|procent|pct\.?))?(?![\d/])(?!\s*(?:mio|mia|kr|millioner|"
@@ -42,7 +39,6 @@ _MORE_THAN = re.compile(
     r"\bmere\s+(?P<a>[\wæøå-]+(?:\s+[\wæøå-]+)?)\s+end\s+(?P<b>[\wæøå-]+(?:\s+[\wæøå-]+)?)|"
     r"(?P<a2>[\wæøå-]+)\s+(?:vejer|betyder|fylder|tæller)\s+(?:\w+\s+)?(?:mere|tungere)\s+end\s+"
     r"(?P<b2>[\wæøå-]+(?:\s+[\wæøå-]+)?)", re.I)
-_CLAUSE = re.compile(r"[.;!?]|,\s+(?=men\b)|\bmen\b", re.I)
 
 
 @dataclass
@@ -74,11 +70,10 @@ class Weighting:
 
 def quadrant_refs(text: str, model: BalanceModel) -> List[Ref]:
     """Where the text names a quadrant: by name, by axis, or by one of its signal words."""
-    from .lexicon import Lexicon
     from .text import tokens
 
     refs: List[Ref] = []
-    for qid, pattern in _NAMES.items():
+    for qid, pattern in QUADRANT_NAME_PATTERNS.items():
         refs += [(m.start(), m.end(), (qid,)) for m in re.finditer(r"\b" + pattern, text, re.I)]
     for pattern, quadrants in _AXES.items():
         refs += [(m.start(), m.end(), quadrants) for m in re.finditer(r"\b" + pattern, text, re.I)]
@@ -145,7 +140,7 @@ def parse(text: Optional[str], voiced: Sequence[str], model: BalanceModel) -> We
         b = _nearest(refs, more.start(gb), more.start(gb), more.end(gb))
         if a and b:
             result.orden = _ordered_unique(list(a) + list(b))
-    for lo, hi in _clauses(text):
+    for lo, hi, _ in clauses_with_spans(text, fine=False):
         clause = text[lo:hi]
         for found in _TOP.finditer(clause):
             quadrants = _nearest(refs, lo + found.start(), lo, lo + found.start()) or \
@@ -198,15 +193,6 @@ def _rest(first: Sequence[str], voiced: Sequence[str], model: BalanceModel) -> L
     if len(first) == 1 and model.diagonal(first[0]) in others:
         return [model.diagonal(first[0])]
     return others
-
-
-def _clauses(text: str) -> List[Tuple[int, int]]:
-    bounds, start = [], 0
-    for found in _CLAUSE.finditer(text):
-        bounds.append((start, found.start()))
-        start = found.end()
-    bounds.append((start, len(text)))
-    return [b for b in bounds if b[1] > b[0]]
 
 
 def _assign(result: Weighting, quadrants: Sequence[str], value: int) -> None:
