@@ -326,7 +326,10 @@ class ValidateRefleksionForm(FormValidationAction):
         if reflection is None and slot == "svar_balance":
             say(dispatcher, domain, tracker, "utter_refleksion_vaegtning_uklar")
             return {slot: None}
-        slots = as_dict(picture_events(coaching.merge(current, analysis, model), tracker))
+        merged = coaching.merge(current, analysis, model)
+        if stated is not None:
+            merged = coaching.with_weighted(merged, stated, model)
+        slots = as_dict(picture_events(merged, tracker))
         slots[slot] = text[:2000]
         if reflection:
             response, values = reflection
@@ -486,8 +489,13 @@ class ActionSpringeSpoergsmaalOver(Action):
             else:
                 say(dispatcher, domain, tracker, "utter_usikker_start" if trin == "start" else "utter_usikker_efter")
             return []
-        hard = re.search(r"svært|vanskeligt|sige højt|sætte ord på", text, re.I)
-        say(dispatcher, domain, tracker, "utter_refleksion_svaert" if hard else "utter_usikker_undervejs")
+        if re.search(r"svært|vanskeligt|sige højt|sætte ord på", text, re.I):
+            response = "utter_refleksion_svaert"
+        elif re.search(r"\bvil\s+(?:jeg\s+)?ikke\s+(?:svare|sige)|\bhar\s+ikke\s+lyst|\bdet\s+rager", text, re.I):
+            response = "utter_usikker_afvist"
+        else:
+            response = "utter_usikker_undervejs"
+        say(dispatcher, domain, tracker, response)
         return [SlotSet(requested, "bekraeftet" if requested == "kortlaegning" else coaching.SKIPPED)]
 
 
@@ -536,7 +544,8 @@ class ActionUddybeSpoergsmaal(Action):
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
         name = f"utter_uddyb_{requested}"
-        if name not in domain["responses"]:
+        asks_why = re.search(r"\bhvorfor\b", tracker.latest_message.get("text") or "", re.I)
+        if name not in domain["responses"] or asks_why:
             name = "utter_uddyb_generelt"
         values = ActionAskReflection().values(tracker, domain) if tracker.get_slot("kvadranter") else {}
         say(dispatcher, domain, tracker, name, **values)

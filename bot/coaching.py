@@ -107,6 +107,18 @@ def with_lenses(picture: Picture, analysis: Analysis) -> Picture:
     }
 
 
+def with_weighted(picture: Picture, weighting: Weighting, model: BalanceModel) -> Picture:
+    """A consideration the leader gives weight to is one they voice: it joins the picture (without a quote)."""
+    heard = [h["id"] for h in picture.get("kvadranter") or []]
+    added = [q for q in list(weighting.vaegte) + weighting.orden + weighting.gulv if q not in heard]
+    if not added:
+        return picture
+    entries = [{"id": q, "navn": model.kvadranter[q].navn, "score": 1.0, "signaler": [], "citat": ""}
+               for q in dict.fromkeys(added)]
+    return {**picture, "kvadranter": list(picture.get("kvadranter") or []) + entries,
+            "tilsidesat": [q for q in picture.get("tilsidesat") or [] if q not in added]}
+
+
 # --- Corrections -----------------------------------------------------------------------------------------
 
 

@@ -128,8 +128,8 @@ def key_phrase(text: str, start: int, end: int, max_words: int = PHRASE_WORDS) -
     at = next((i for i, (s, e) in enumerate(words) if s <= start < e or s >= start), 0)
     lower = [text[s:e].lower().strip(",") for s, e in words]
     first = max(0, at - 4) if len(words) > max_words else 0
-    for i in range(at - 1, max(-1, at - 6), -1):  # begin after "at"/"om", or at the subject of the signal
-        if lower[i] in ("at", "om", "når", "hvis", "fordi", "mens", "og", "men"):
+    for i in range(at - 1, max(-1, at - 8), -1):  # begin after "at"/"hvor", or at the subject of the signal
+        if lower[i] in ("at", "om", "når", "hvis", "fordi", "mens", "og", "men", "hvor", "som"):
             first = i + 1
             break
         if lower[i] in ("vi", "jeg", "de", "man", "han", "hun", "det", "der"):

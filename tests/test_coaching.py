@@ -184,3 +184,11 @@ def test_summary_never_quotes_what_was_not_an_answer(model, savings):
 ])
 def test_model_questions_find_their_concepts(model, question, concepts):
     assert coaching.find_concepts(question, model) == concepts
+
+
+def test_a_consideration_the_leader_weighs_joins_the_picture(model, savings):
+    stated = Weighting({}, ["fornyelse", "resultater"], [])
+    new = coaching.with_weighted({**savings, "tilsidesat": ["fornyelse"]}, stated, model)
+    assert [h["id"] for h in new["kvadranter"]] == ["resultater", "relationer", "fornyelse"]
+    assert new["tilsidesat"] == []
+    assert coaching.with_weighted(savings, Weighting(), model) is savings
