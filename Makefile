@@ -51,7 +51,7 @@ install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requ
 $(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
 	$(RASA) train --data $(RASA_DATA) --fixed-model-name balancecoach --out models
 
-$(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexicon.py bot/text.py bot/knowledge.py
+$(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexicon.py bot/text.py bot/meaning.py bot/knowledge.py
 	$(PY) -m bot train --out $@
 
 train: $(RASA_MODEL) $(ANALYSE_MODEL) ## Train the Rasa model and the analysis classifier (only when their inputs changed)

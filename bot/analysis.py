@@ -39,6 +39,11 @@ SET_ASIDE_OUTWEIGHS = 0.5
 """Signal weight a consideration needs outside what the leader set aside to count as voiced after all: a
 stray weak word ("al tiden") does not undo "det handler ikke om økonomien"."""
 
+VIEW_WITHOUT_CITIZENS = 0.5
+"""How sure the classifier must be of a view of the citizen when no citizen, and no word for that view, is in
+the text: "vi skal spare, og folk er slidte" is about staff, and a question about users or customers would feel
+off."""
+
 LENS_MIN_SCORE = 1.0
 """Lexicon score at which a lens (T, translation, future) counts on words alone."""
 
@@ -151,7 +156,9 @@ class Analyser:
             for q in voiced
         ]
 
-        views = [b for b in CITIZEN_VIEW_IDS if p[f"borgersyn:{b}"] >= thresholds[f"borgersyn:{b}"]]
+        citizens = evidence["borgere"]["borgere"].score > 0
+        views = [b for b in CITIZEN_VIEW_IDS if p[f"borgersyn:{b}"] >= thresholds[f"borgersyn:{b}"] and (
+            citizens or evidence["borgersyn"][b].score > 0 or p[f"borgersyn:{b}"] >= VIEW_WITHOUT_CITIZENS)]
         views.sort(key=lambda b: -p[f"borgersyn:{b}"])
         roles = []
         for b in views:
@@ -179,7 +186,7 @@ class Analyser:
             t_ledelse=t,
             oversaettelse=self._lens("oversaettelse", evidence, p, from_above=t == "soejle"),
             fremtid=self._lens("fremtid", evidence, p),
-            borgere=evidence["borgere"]["borgere"].score > 0,
+            borgere=citizens,
             tilsidesat=set_aside,
             tegn=len(text),
             afkortet=cut,

@@ -50,6 +50,16 @@ SET_ASIDE = [re.compile(p, re.I) for p in (
     r"(?:^|[,.;:!?]\s*|\bnej,?\s+|\bdet\s+er\s+|\bdet\s+var\s+)ikke\s+(?:så\s+meget\s+)?" + _NP + r"\s*,?\s+men\b",
     # "mindre økonomi, mere trivsel"
     r"\bmindre\s+(?P<obj>[\wæøå]+)\s*(?:,|\s+og)?\s+mere\b",
+    # "det er ikke pengene, der er problemet", "det er ikke et spørgsmål om at spare, det er …"
+    r"\bdet\s+er\s+" + _FILLERS + r"ikke\s+(?:et\s+spørgsmål\s+om\s+(?:at\s+)?|kun\s+(?=\S+\s+(?:der|som)\b))?"
+    r"(?P<obj>[^,.;:!?]{2,60}?)\s*,?\s+(?:der|som|jeg|vi|det\s+er|det\s+handler)\b",
+    # "det er ikke fordi vi mangler penge"
+    r"\bikke\s+fordi\s+" + _NP + _END,
+    # "jeg er ikke bekymret for tilsynet", "det er ikke lovgivningen, jeg er i tvivl om"
+    r"\b(?:jeg|vi)\s+er\s+ikke\s+(?:så\s+)?(?:bekymret|bekymrede|i\s+tvivl|nervøs|nervøse|bange)\s+"
+    r"(?:for|om|over)\s+" + _NP + _END,
+    # "jeg tror ikke, det er økonomien, der står i vejen"
+    r"\btror\s+ikke\s*,?\s+(?:at\s+)?det\s+er\s+(?P<obj>[^,.;:!?]{2,60}?)\s*,?\s+(?:der|som)\b",
 )]
 
 _META = [re.compile(p, re.I) for p in (

@@ -75,3 +75,24 @@ def test_key_phrase_stops_where_a_new_clause_begins_without_a_comma():
 ])
 def test_answer_phrase_is_the_idea_without_hedges(answer, phrase):
     assert answer_phrase(answer) == phrase
+
+
+@pytest.mark.parametrize("text, word", [
+    ("Det er ikke pengene, der er problemet, det er at ingen tager ansvar.", "pengene"),
+    ("det er ikke et spørgsmål om at spare, det er et spørgsmål om tillid", "spare"),
+    ("Det er ikke fordi vi mangler penge.", "penge"),
+    ("Jeg er ikke bekymret for tilsynet, men for stemningen.", "tilsynet"),
+    ("Jeg tror ikke, det er økonomien, der står i vejen.", "økonomien"),
+    ("Det er ikke budgettet, det er stemningen i gruppen.", "budgettet"),
+])
+def test_clefts_and_not_because_set_aside(text, word):
+    assert any(word in span for span in aside(text)), aside(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Det er ikke nemt at spare, når folk allerede løber stærkt.",
+    "Der er ikke nok penge til vikarer.",
+    "Det er ikke til at holde budgettet, når sygefraværet stiger.",
+])
+def test_hard_and_lacking_are_not_set_aside(text):
+    assert aside(text) == []
