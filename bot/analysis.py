@@ -20,6 +20,10 @@ FLOOR = 0.3
 or without a signal word: a dilemma of a dozen words always weighs something, and the coach needs one side to
 balance against."""
 
+SHORT_TEXT_WORDS = 8
+"""In a message this short ("budget vs trivsel på natholdet") the embedding has little to go on: a full
+signal word is enough for its consideration, as long as the classifier reaches FLOOR."""
+
 CONFIDENT = 0.475
 MIN_WORDS_WITHOUT_SIGNAL = 4
 """Without a single signal word, the classifier alone must be this sure, and the text this long, to voice a
@@ -144,7 +148,14 @@ class Analyser:
                 return False
             return lexical[q].score > 0 or (long_enough and scores[q] >= sure)
 
-        voiced = [q for q in QUADRANT_IDS if scores[q] >= thresholds[f"kvadrant:{q}"] and grounded(q)]
+        short = len(reading.masked.split()) <= SHORT_TEXT_WORDS
+
+        def threshold(q: str) -> float:
+            if short and lexical[q].score >= 1.0:
+                return min(thresholds[f"kvadrant:{q}"], FLOOR)
+            return thresholds[f"kvadrant:{q}"]
+
+        voiced = [q for q in QUADRANT_IDS if scores[q] >= threshold(q) and grounded(q)]
         top = max(QUADRANT_IDS, key=scores.get)
         if not voiced and scores[top] >= FLOOR and grounded(top, sure=FLOOR):
             voiced = [top]
