@@ -42,6 +42,8 @@ def analysis_of(tracker: Tracker, text: str):
     latest = tracker.latest_message or {}
     if latest.get("balance") and (latest.get("text") or "").strip() == (text or "").strip():
         return Analysis.from_dict(latest["balance"])
+    if (text or "").startswith("/"):
+        return Analysis()  # a button press: its payload says what was chosen, there are no words to hear
     return analyser().analyse(text)
 
 

@@ -124,13 +124,22 @@ class Analyser:
             evidence = {i: self._evidence(readings[i]) for i in todo}
             lexical = np.vstack([classifier.lexicon_features(evidence[i]) for i in todo])
             masked = [readings[i].masked for i in todo]
-            reuse = embeddings is not None and all(readings[i].masked == clean(texts[i]) for i in todo)
-            vectors = embeddings[todo] if reuse else classifier.embed(masked)
+            vectors = self._vectors(todo, texts, readings, embeddings)
             probs = self.trained.predict(classifier.features(vectors, lexical, masked))
             for row, i in enumerate(todo):
                 p = {name: float(values[row]) for name, values in probs.items()}
                 results[i] = self._decide(readings[i], evidence[i], p, len(str(texts[i] or "")) > MAX_CHARS)
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _vectors(todo: List[int], texts, readings, embeddings: Optional[np.ndarray]) -> np.ndarray:
+        """The e5 vectors: the ones passed in where the analysis reads the same words as were embedded (a
+        full stop or a leading "ja," changes nothing), a fresh embedding where it set words aside or dropped
+        talk about the conversation."""
+        same = [embeddings is not None and readings[i].same_words_as(clean(texts[i])) for i in todo]
+        fresh = [readings[i].masked for i, keep in zip(todo, same) if not keep]
+        embedded = iter(classifier.embed(fresh)) if fresh else iter(())
+        return np.vstack([embeddings[i] if keep else next(embedded) for i, keep in zip(todo, same)])
 
     def _evidence(self, reading: "meaning.Reading"):
         return self.lexicon.evidence(tokens(reading.text), reading.text, skip=reading.spans)

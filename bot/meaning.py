@@ -83,6 +83,7 @@ _HEDGE = re.compile(
 _SUBJECTS = {"jeg", "vi", "de", "du", "man", "han", "hun", "det", "der", "den", "mine", "vores", "min", "mit",
              "lærerne", "personalet", "medarbejderne", "folk", "forældrene", "borgerne", "politikerne", "chefen",
              "ledelsen", "teamet", "kollegerne", "eleverne", "beboerne", "direktionen", "byrådet", "samtidig"}
+_WORDS = re.compile(r"\w+")
 PHRASE_WORDS = 12
 """Longest quote, in words: enough for a clause, short enough to read as the leader's key phrase."""
 
@@ -181,6 +182,10 @@ class Reading:
     text: str
     spans: List[Span]
     masked: str
+
+    def same_words_as(self, text: str) -> bool:
+        """Whether the embedding sees the same words as in `text` (punctuation and case aside)."""
+        return _WORDS.findall(self.masked.lower()) == _WORDS.findall(text.lower())
 
     @classmethod
     def of(cls, cleaned: str) -> "Reading":

@@ -70,7 +70,7 @@ class Weighting:
 
 def quadrant_refs(text: str, model: BalanceModel) -> List[Ref]:
     """Where the text names a quadrant: by name, by axis, or by one of its signal words."""
-    from .text import tokens
+    from .text import light_tokens
 
     refs: List[Ref] = []
     for qid, pattern in QUADRANT_NAME_PATTERNS.items():
@@ -78,7 +78,7 @@ def quadrant_refs(text: str, model: BalanceModel) -> List[Ref]:
     for pattern, quadrants in _AXES.items():
         refs += [(m.start(), m.end(), quadrants) for m in re.finditer(r"\b" + pattern, text, re.I)]
     taken = [(s, e) for s, e, _ in refs]
-    evidence = _lexicon(model).evidence(tokens(text), text)["kvadranter"]
+    evidence = _lexicon(model).evidence(light_tokens(text), text)["kvadranter"]
     for qid, ev in evidence.items():
         for (start, end), hit in zip(ev.chars, ev.hits):
             overlaps = any(s < end and start < e for s, e in taken)
