@@ -21,9 +21,6 @@ _analyser = None
 
 PICTURE_SLOTS = coaching.PICTURE_KEYS
 ANSWER_SLOTS = ["kortlaegning", "svar_negligeret", "svar_balance", *coaching.LENS_SLOTS, "naeste_skridt"]
-FORM_SLOTS = ["kortlaegning", "svar_negligeret", "svar_balance", *coaching.LENS_SLOTS, "naeste_skridt"]
-INTERRUPTIONS = {"spoerg_om_model", "hjaelp", "udenfor_emne", "bot_udfordring", "hilse", "privatliv",
-                 "vis_opsummering", "korrigere_billede", "bede_om_uddybning", "fortsaette", "bekraefte"}
 
 
 def analyser():
@@ -111,14 +108,11 @@ def slots_of(tracker: Tracker) -> Dict[str, Any]:
 
 
 def show_summary(dispatcher, domain: DomainDict, tracker: Tracker, response: str,
-                 slots: Optional[Dict[str, Any]] = None, with_picture: bool = True) -> None:
+                 slots: Optional[Dict[str, Any]] = None) -> None:
     """The summary lines under `response`, and the balance picture drawn from the leader's own weighting."""
     values = slots_of(tracker)
     values.update(slots or {})
     lines = coaching.summary_lines(values, default_model(), domain_words(domain))
-    if not with_picture:
-        say(dispatcher, domain, tracker, response, linjer=lines)
-        return
     from bot.picture import render  # matplotlib loads on the first summary, not when the server starts
 
     balance = render(values.get("kvadranter"), values.get("negligeret"), default_model(), values.get("vaegtning"))
@@ -208,7 +202,29 @@ def last_question(tracker: Tracker) -> Optional[str]:
     return None
 
 
-class ActionAskReflection(Action):
+def question_values(tracker: Tracker, domain: DomainDict) -> Dict[str, str]:
+    """The picture's names and words that the reflection questions are filled with."""
+    model = default_model()
+    p = picture(tracker)
+    neglected = model.kvadranter[p.get("negligeret") or "fornyelse"]
+    ethic = model.etikker[neglected.etik]
+    voiced = [h["id"] for h in p.get("kvadranter") or [] if h["id"] != neglected.id]
+    and_ = fragment(domain, "utter_del_og")
+    return {
+        "negligeret_navn": neglected.navn,
+        "negligeret_beskrivelse": neglected.beskrivelse,
+        "negligeret_spoergsmaal": neglected.spoergsmaal,
+        "negligeret_etik": ethic.navn.lower(),
+        "negligeret_etik_beskrivelse": ethic.beskrivelse,
+        "hensyn_navne": coaching.join(names(voiced), and_),
+        "etik_navne": coaching.join([model.etikker[model.kvadranter[q].etik].navn.lower() for q in voiced], and_),
+        "borgersyn_navne": coaching.join([n.lower() for n in names(coaching.citizen_views(p))], and_)
+        or fragment(domain, "utter_del_ingen"),
+    }
+
+
+
+class _AskReflection:
     """Ask a reflection question in the words its context calls for.
 
     The first time in full; again after an interruption or an answer the coach could not use, in a short
@@ -219,25 +235,6 @@ class ActionAskReflection(Action):
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
-
-    def values(self, tracker: Tracker, domain: DomainDict) -> Dict[str, str]:
-        model = default_model()
-        p = picture(tracker)
-        neglected = model.kvadranter[p.get("negligeret") or "fornyelse"]
-        ethic = model.etikker[neglected.etik]
-        voiced = [h["id"] for h in p.get("kvadranter") or [] if h["id"] != neglected.id]
-        and_ = fragment(domain, "utter_del_og")
-        return {
-            "negligeret_navn": neglected.navn,
-            "negligeret_beskrivelse": neglected.beskrivelse,
-            "negligeret_spoergsmaal": neglected.spoergsmaal,
-            "negligeret_etik": ethic.navn.lower(),
-            "negligeret_etik_beskrivelse": ethic.beskrivelse,
-            "hensyn_navne": coaching.join(names(voiced), and_),
-            "etik_navne": coaching.join([model.etikker[model.kvadranter[q].etik].navn.lower() for q in voiced], and_),
-            "borgersyn_navne": coaching.join([n.lower() for n in names(coaching.citizen_views(p))], and_)
-            or fragment(domain, "utter_del_ingen"),
-        }
 
     def response(self, tracker: Tracker) -> str:
         base = f"utter_ask_{self.slot}"
@@ -254,16 +251,16 @@ class ActionAskReflection(Action):
         return base
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        say(dispatcher, domain, tracker, self.response(tracker), **self.values(tracker, domain))
+        say(dispatcher, domain, tracker, self.response(tracker), **question_values(tracker, domain))
         return []
 
 
 def _ask_action(slot: str) -> type:
-    return type(f"ActionAsk_{slot}", (ActionAskReflection,), {"slot": slot})
+    return type(f"ActionAsk_{slot}", (_AskReflection, Action), {"slot": slot})
 
 
 # One ask action per reflection slot; rasa_sdk registers every Action subclass it finds in this module.
-ASK_ACTIONS = [_ask_action(slot) for slot in FORM_SLOTS]
+ASK_ACTIONS = [_ask_action(slot) for slot in ANSWER_SLOTS]
 
 
 class ValidateRefleksionForm(FormValidationAction):
@@ -549,7 +546,7 @@ class ActionUddybeSpoergsmaal(Action):
         asks_why = re.search(r"\bhvorfor\b", tracker.latest_message.get("text") or "", re.I)
         if name not in domain["responses"] or asks_why:
             name = "utter_uddyb_generelt"
-        values = ActionAskReflection().values(tracker, domain) if tracker.get_slot("kvadranter") else {}
+        values = question_values(tracker, domain) if tracker.get_slot("kvadranter") else {}
         say(dispatcher, domain, tracker, name, **values)
         return []
 
