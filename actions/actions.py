@@ -299,6 +299,9 @@ class ValidateRefleksionForm(FormValidationAction):
             state = "suppleret"
         else:
             new, changes = coaching.apply_correction(picture(tracker), correction, analysis, model)
+            if changes.empty:  # the leader named what was heard first: that confirms the picture
+                say(dispatcher, domain, tracker, "utter_spejling_bekraeftet", navn=model.kvadranter[correction.frem[0]].navn)
+                return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False, "kvadrant": None}
             reply_correction(dispatcher, domain, tracker, new, changes)
             state = "rettet"
         slots = as_dict(picture_events(new, tracker))
@@ -392,6 +395,12 @@ class ActionRetteBillede(Action):
             analysis = analysis_of(tracker, text)
             correction = coaching.read_correction(text, analysis, button=tracker.get_slot("kvadrant"))
             new, changes = coaching.apply_correction(picture(tracker), correction, analysis, model)
+            if changes.empty and correction.frem:  # what was heard first is named again: a confirmation
+                say(dispatcher, domain, tracker, "utter_spejling_bekraeftet", navn=model.kvadranter[correction.frem[0]].navn)
+                confirmed = [SlotSet("kvadrant", None)] + self._trin(tracker)
+                if tracker.active_loop_name and tracker.get_slot("requested_slot") == "kortlaegning":
+                    confirmed += [SlotSet("kortlaegning", "bekraeftet"), SlotSet("kortlaegning_uklar", False)]
+                return confirmed
             if changes.empty and tracker.active_loop_name:
                 # Ask which consideration fills more, with the mapping question the form asks first.
                 say(dispatcher, domain, tracker, "utter_spejling_rettet_hvad")

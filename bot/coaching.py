@@ -164,7 +164,7 @@ def read_correction(text: str, analysis: Analysis, button: Optional[str] = None)
             (out if negative else point).append(qid)
     if button in QUADRANT_IDS:
         point.insert(0, button)
-    point += [q for q in analysis.voiced if q not in point]
+    point += [h.id for h in grounded(analysis) if h.id not in point]
     out = [q for q in dict.fromkeys(out) if q not in point]
     return Correction(fjern=out, frem=list(dict.fromkeys(point)))
 

@@ -68,6 +68,8 @@ _META = [re.compile(p, re.I) for p in (
     r"\bhvis\s+det\s+giver\s+mening\b", r"\bgiver\s+det\s+mening\s*\?", r"\b(?:godt|svært|fint)\s+spørgsmål\b",
     r"\btak\s+for\s+(?:spørgsmålet|det)\b", r"\bsom\s+(?:jeg\s+)?(?:skrev|sagde)(?:\s+før)?\b", r"\bsom\s+sagt\b",
     r"\bdu\s+spurgte\s+(?:om|til)\b", r"\bjeg\s+mente\b",
+    r"\bdu\s+har\s+(?:ikke\s+)?(?:rettet|forstået|hørt|lyttet|misforstået)\b[^.!?,]*",
+    r"\b(?:billedet|spejlingen|opsummeringen|vægtningen)\s+(?:passer|stemmer|rammer)\s+ikke\b",
 )]
 _INTERJECTION = re.compile(r"^(?:(?:ja|nej|ok|okay|okej|tak|hmm+|øh+m*|tja|jamen|altså|nå|godt|fint)\b[,.!:;\s-]*)+", re.I)
 _LEAD = re.compile(

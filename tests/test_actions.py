@@ -359,3 +359,12 @@ def test_resumed_form_keeps_earlier_answers_quietly(slots):
     t = tracker("ja lad os fortsætte", "fortsaette", {**slots, "kortlaegning": "suppleret", "svar_balance": "ved ikke"})
     assert validate("kortlaegning", "suppleret", t) == ([], {"kortlaegning": "suppleret", "kortlaegning_uklar": False})
     assert validate("svar_balance", "ved ikke", t) == ([], {"svar_balance": "ved ikke"})
+
+
+def test_naming_what_was_heard_first_confirms_the_picture(slots):
+    first = slots["kvadranter"][0]["id"]
+    t = tracker("/korrigere_billede", "korrigere_billede", {**slots, "kvadrant": first, "requested_slot": "kortlaegning",
+                                                            "kortlaegning_uklar": True}, active_loop="refleksion_form")
+    messages, events = run(A.ActionRetteBillede(), t)
+    assert "fylder mest" in said(messages) and "retter jeg billedet" not in said(messages)
+    assert events["kortlaegning"] == "bekraeftet" and events["kortlaegning_uklar"] is False
