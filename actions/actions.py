@@ -294,6 +294,10 @@ class ValidateRefleksionForm(FormValidationAction):
             new = coaching.merge(picture(tracker), analysis, model)
             if not new["kvadranter"]:
                 return {"kortlaegning": None, "kortlaegning_uklar": True, "kvadrant": None}
+            if [h["id"] for h in new["kvadranter"]] == [h["id"] for h in picture(tracker).get("kvadranter") or []]:
+                # Nothing new to mirror: say it back in one line instead of repeating the whole picture.
+                say(dispatcher, domain, tracker, "utter_refleksion_svar", citat=meaning.answer_phrase(text))
+                return {"kortlaegning": "bekraeftet", "kortlaegning_uklar": False, "kvadrant": None}
             say(dispatcher, domain, tracker, "utter_spejling_hoerer",
                 hensyn=coaching.heard_lines(new, domain_words(domain)))
             state = "suppleret"

@@ -71,11 +71,12 @@ class _Entry(BaseModel):
     navn: str = Field(..., min_length=1)
     beskrivelse: str = Field(..., min_length=1)
     signaler: List[Signal] = []
+    ikke_signaler: List[Signal] = []  # idioms in which a signal word means something else ("stå på mål")
 
     class Config:
         extra = Extra.forbid
 
-    _normalise_signals = validator("signaler", pre=True, allow_reuse=True)(_signals)
+    _normalise_signals = validator("signaler", "ikke_signaler", pre=True, allow_reuse=True)(_signals)
 
 
 class Axis(BaseModel):

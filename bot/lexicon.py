@@ -135,14 +135,18 @@ class Lexicon:
 
     def __init__(self, model: BalanceModel):
         self.model = model
+        entries = {
+            "kvadranter": dict(model.kvadranter), "etikker": dict(model.etikker), "roller": dict(model.roller),
+            "borgersyn": dict(model.borgersyn), "t_ledelse": dict(model.t_ledelse),
+            "linser": {"oversaettelse": model.oversaettelse, "fremtid": model.fremtid},
+            "borgere": {"borgere": model.borgere},
+        }
         self.tables: Dict[str, Dict[str, Sequence[Signal]]] = {
-            "kvadranter": {k: v.signaler for k, v in model.kvadranter.items()},
-            "etikker": {k: v.signaler for k, v in model.etikker.items()},
-            "roller": {k: v.signaler for k, v in model.roller.items()},
-            "borgersyn": {k: v.signaler for k, v in model.borgersyn.items()},
-            "t_ledelse": {k: v.signaler for k, v in model.t_ledelse.items()},
-            "linser": {"oversaettelse": model.oversaettelse.signaler, "fremtid": model.fremtid.signaler},
-            "borgere": {"borgere": model.borgere.signaler},
+            table: {key: entry.signaler for key, entry in items.items()} for table, items in entries.items()
+        }
+        self.exceptions: Dict[Tuple[str, str], Sequence[Signal]] = {
+            (table, key): entry.ikke_signaler for table, items in entries.items()
+            for key, entry in items.items() if entry.ikke_signaler
         }
 
         self.index = _FirstWordIndex(
@@ -161,7 +165,11 @@ class Lexicon:
         for table, entries in self.tables.items():
             out[table] = {}
             for key in entries:
-                ev = _dedupe(hits.get((table, key), []))
+                found = hits.get((table, key), [])
+                if (table, key) in self.exceptions and found:
+                    idioms = match(self.exceptions[(table, key)], toks, text).hits
+                    found = [h for h in found if not any(i.start <= h.start and h.end <= i.end for i in idioms)]
+                ev = _dedupe(found)
                 span = lambda h: (toks[h.start].start, toks[h.end - 1].end)  # noqa: E731
                 skipped = [h for h in ev.hits if any(s <= span(h)[0] and span(h)[1] <= e for s, e in skip)]
                 if skipped:

@@ -86,6 +86,8 @@ _SUBJECTS = {"jeg", "vi", "de", "du", "man", "han", "hun", "det", "der", "den", 
              "lærerne", "personalet", "medarbejderne", "folk", "forældrene", "borgerne", "politikerne", "chefen",
              "ledelsen", "teamet", "kollegerne", "eleverne", "beboerne", "direktionen", "byrådet", "samtidig"}
 _WORDS = re.compile(r"\w+")
+_FINITE = {"er", "var", "har", "havde", "vil", "skal", "kan", "må", "synes", "mener", "siger", "føler", "bliver",
+           "blev", "får", "gør", "går", "tror", "ved", "klager", "vil"}
 PHRASE_WORDS = 12
 """Longest quote, in words: enough for a clause, short enough to read as the leader's key phrase."""
 
@@ -139,18 +141,29 @@ def key_phrase(text: str, start: int, end: int, max_words: int = PHRASE_WORDS) -
         return text[start:end]
     words = [(m.start() + c_start, m.end() + c_start) for m in re.finditer(r"\S+", clause)]
     at = next((i for i, (s, e) in enumerate(words) if s <= start < e or s >= start), 0)
-    lower = [text[s:e].lower().strip(",") for s, e in words]
+    raw = [text[s:e].lower() for s, e in words]
+    lower = [w.strip(",") for w in raw]
+
+    def new_clause(i: int) -> bool:
+        """Word i begins a clause of its own: "lærerne er delte", "andre synes …"."""
+        return i < len(words) and (lower[i] in _SUBJECTS or (i + 1 < len(words) and lower[i + 1] in _FINITE))
+
     first = max(0, at - 4) if len(words) > max_words else 0
-    for i in range(at - 1, max(-1, at - 8), -1):  # begin after "at"/"hvor", or at the subject of the signal
+    comma = next((i + 1 for i in range(at - 1, max(-1, at - 8), -1) if raw[i].endswith(",") and new_clause(i + 1)),
+                 None)
+    for i in range(at - 1, max(-1, at - 8), -1) if comma is None else ():
+        # begin after "at"/"hvor", or at the subject of the signal
         if lower[i] in ("at", "om", "når", "hvis", "fordi", "mens", "og", "men", "hvor", "som"):
             first = i + 1
             break
         if lower[i] in ("vi", "jeg", "de", "man", "han", "hun", "det", "der"):
             first = i
             break
-    # "… næste år og lærerne er pressede": a new clause without a comma ends the phrase at "og"/"men".
-    last = next((i for i in range(at + 1, len(words)) if lower[i] in ("og", "men", "mens") and i + 1 < len(words)
-                 and lower[i + 1] in _SUBJECTS), len(words))
+    first = comma if comma is not None else first
+    # A new clause without a full stop ends the phrase: "… næste år og lærerne er pressede", "…, andre synes".
+    last = next((i for i in range(at + 1, len(words)) if (lower[i] in ("og", "men", "mens") and new_clause(i + 1))),
+                len(words))
+    last = next((i + 1 for i in range(at, last - 1) if raw[i].endswith(",") and new_clause(i + 1)), last)
     words = words[first:min(last, first + max_words)]
     phrase = _tidy(text[words[0][0]:words[-1][1]]) if words else ""
     return phrase if len(phrase.split()) >= 2 else _tidy(clause) or phrase

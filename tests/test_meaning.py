@@ -96,3 +96,11 @@ def test_clefts_and_not_because_set_aside(text, word):
 ])
 def test_hard_and_lacking_are_not_set_aside(text):
     assert aside(text) == []
+
+
+def test_key_phrase_is_one_clause_of_a_list_of_clauses():
+    text = "forældrene er rasende, lærerne er delte, nogle synes det er fint fagligt, andre synes det er et svigt"
+    at = text.index("rasende")
+    assert key_phrase(text, at, at + 7) == "forældrene er rasende"
+    at = text.index("fagligt")
+    assert key_phrase(text, at, at + 7) == "nogle synes det er fint fagligt"
