@@ -443,11 +443,11 @@ class ActionModtageTilfoejelse(Action):
         analysis = analysis_of(tracker, text)
         if len(analysis.kvadranter) >= 2 and len(text.split()) >= 15:
             return analyse_dilemma(dispatcher, tracker, domain, text)
-        phrase = coaching.reflection("naeste_skridt", text, analysis, picture(tracker), default_model())
+        phrase = meaning.answer_phrase(text)
         if not coaching.answered(tracker.get_slot("naeste_skridt")) and coaching.is_action_step(text) and phrase:
-            say(dispatcher, domain, tracker, "utter_tilfoejelse_skridt", **phrase[1])
+            say(dispatcher, domain, tracker, "utter_tilfoejelse_skridt", citat=phrase)
             return [SlotSet("naeste_skridt", text[:2000]), SlotSet("trin", "afsluttet")]
-        say(dispatcher, domain, tracker, "utter_tilfoejelse", citat=meaning.answer_phrase(text))
+        say(dispatcher, domain, tracker, "utter_tilfoejelse", citat=phrase)
         return [SlotSet("trin", "afsluttet")]
 
 

@@ -109,9 +109,9 @@ class Analyser:
         the lexicon ignores it and the embedding is made of the message without it.
         """
         results: List[Optional[Analysis]] = [None] * len(texts)
-        todo, readings = [], {}
+        todo, readings, cleaned_texts = [], {}, {}
         for i, raw in enumerate(texts):
-            cleaned = clean(raw)
+            cleaned = cleaned_texts[i] = clean(raw)
             reading = meaning.Reading.of(cleaned)
             if not any(ch.isalpha() for ch in reading.masked):
                 quadrants = self._evidence(reading)["kvadranter"] if reading.text else {}
@@ -124,7 +124,7 @@ class Analyser:
             evidence = {i: self._evidence(readings[i]) for i in todo}
             lexical = np.vstack([classifier.lexicon_features(evidence[i]) for i in todo])
             masked = [readings[i].masked for i in todo]
-            vectors = self._vectors(todo, texts, readings, embeddings)
+            vectors = self._vectors(todo, cleaned_texts, readings, embeddings)
             probs = self.trained.predict(classifier.features(vectors, lexical, masked))
             for row, i in enumerate(todo):
                 p = {name: float(values[row]) for name, values in probs.items()}
@@ -132,11 +132,11 @@ class Analyser:
         return results  # type: ignore[return-value]
 
     @staticmethod
-    def _vectors(todo: List[int], texts, readings, embeddings: Optional[np.ndarray]) -> np.ndarray:
+    def _vectors(todo: List[int], cleaned, readings, embeddings: Optional[np.ndarray]) -> np.ndarray:
         """The e5 vectors: the ones passed in where the analysis reads the same words as were embedded (a
         full stop or a leading "ja," changes nothing), a fresh embedding where it set words aside or dropped
         talk about the conversation."""
-        same = [embeddings is not None and readings[i].same_words_as(clean(texts[i])) for i in todo]
+        same = [embeddings is not None and readings[i].same_words_as(cleaned[i]) for i in todo]
         fresh = [readings[i].masked for i, keep in zip(todo, same) if not keep]
         embedded = iter(classifier.embed(fresh)) if fresh else iter(())
         return np.vstack([embeddings[i] if keep else next(embedded) for i, keep in zip(todo, same)])

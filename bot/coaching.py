@@ -434,10 +434,6 @@ def find_concepts(text: str, model: BalanceModel) -> List[str]:
     return []
 
 
-def find_concept(text: str, model: BalanceModel) -> Optional[str]:
-    """The first concept a model question asks about."""
-    return next(iter(find_concepts(text, model)), None)
-
 
 def explanation(concept: str, model: BalanceModel) -> Optional[Dict[str, str]]:
     """Name and explanation of a specific concept from the knowledge file, or None for the overviews."""

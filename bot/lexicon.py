@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from .knowledge import BalanceModel, Signal
+from .meaning import inside
 from .text import Token
 
 
@@ -171,7 +172,7 @@ class Lexicon:
                     found = [h for h in found if not any(i.start <= h.start and h.end <= i.end for i in idioms)]
                 ev = _dedupe(found)
                 span = lambda h: (toks[h.start].start, toks[h.end - 1].end)  # noqa: E731
-                skipped = [h for h in ev.hits if any(s <= span(h)[0] and span(h)[1] <= e for s, e in skip)]
+                skipped = [h for h in ev.hits if inside(span(h), skip)]
                 if skipped:
                     kept = [h for h in ev.hits if h not in skipped]
                     ev = Evidence(score=sum(h.weight for h in kept), hits=kept, skipped=skipped)

@@ -182,11 +182,6 @@ def answer_phrase(text: str, max_words: int = 16) -> str:
     return best
 
 
-def mentions(text: str, pattern: str) -> Optional[str]:
-    found = re.search(pattern, text, re.I)
-    return found.group(0) if found else None
-
-
 @dataclass
 class Reading:
     """A message as the analysis reads it: without talk about the conversation, with set-aside spans found.

@@ -140,10 +140,6 @@ class Turn:
     intent: str
     cue: str = ""  # why: the words that decided, or "nlu" when the classifier's intent stood
 
-    @property
-    def is_answer(self) -> bool:
-        return self.kind == "svar"
-
 
 def _words(text: str) -> int:
     return len(text.split())
