@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import coaching, meaning, safety, turns, weighting
+from bot import picture as picture_module
 from bot import settings as settings_module
 from bot.knowledge import default_model
 
@@ -75,6 +76,8 @@ def say(dispatcher: CollectingDispatcher, domain: DomainDict, tracker: Tracker, 
     message: Dict[str, Any] = {"text": chosen["text"].format(**filled)}
     if chosen.get("buttons"):
         message["buttons"] = [{"title": b["title"], "payload": b["payload"].format(**filled)} for b in chosen["buttons"]]
+    if chosen.get("custom"):  # a signal to the client, e.g. that the widget must forget a deleted conversation
+        message["json_message"] = chosen["custom"]
     dispatcher.utter_message(**message)
 
 
@@ -108,18 +111,22 @@ def slots_of(tracker: Tracker) -> Dict[str, Any]:
 
 
 def show_summary(dispatcher, domain: DomainDict, tracker: Tracker, response: str,
-                 slots: Optional[Dict[str, Any]] = None) -> None:
-    """The summary lines under `response`, and the balance picture drawn from the leader's own weighting."""
+                 slots: Optional[Dict[str, Any]] = None) -> List[EventType]:
+    """The summary lines under `response`, and the balance picture of the leader's own weighting. The
+    conversation keeps what is needed to draw the picture (slot `balancebillede`), never image data; the
+    channel draws it once per version and the widget fetches it by id (rasa_addons/pictures.py)."""
     values = slots_of(tracker)
     values.update(slots or {})
     lines = coaching.summary_lines(values, default_model(), domain_words(domain))
-    from bot.picture import render  # matplotlib loads on the first summary, not when the server starts
-
-    balance = render(values.get("kvadranter"), values.get("negligeret"), default_model(), values.get("vaegtning"))
+    drawing = picture_module.drawing(values.get("kvadranter"), values.get("negligeret"), values.get("vaegtning"))
     # Under "data": Rasa's socket.io channel emits custom JSON as `emit(event, **json_message)`, so any
     # other top-level key would crash the send; REST and the Teams channel read the same shape.
     text = domain["responses"][response][0]["text"].format(linjer=lines)
-    dispatcher.utter_message(text=text, json_message={"data": {"balancebillede": balance.payload()}})
+    dispatcher.utter_message(text=text, json_message={
+        "data": {"balancebillede": picture_module.message(drawing, default_model())}})
+    if (tracker.get_slot("balancebillede") or {}).get("id") == drawing["id"]:
+        return []
+    return [SlotSet("balancebillede", drawing)]
 
 
 def closing(dispatcher, domain: DomainDict, tracker: Tracker, tired: bool = False) -> None:
@@ -417,8 +424,8 @@ class ActionRetteBillede(Action):
             if trin != "afsluttet":
                 events.append(SlotSet("linser", coaching.choose_lenses(new)))
         if trin == "afsluttet":
-            show_summary(dispatcher, domain, tracker, "utter_opsummering_rettet",
-                         slots={**new, **as_dict(events)})
+            events += show_summary(dispatcher, domain, tracker, "utter_opsummering_rettet",
+                                   slots={**new, **as_dict(events)})
         if tracker.active_loop_name and tracker.get_slot("requested_slot") == "kortlaegning":
             events += [SlotSet("kortlaegning", "rettet"), SlotSet("kortlaegning_uklar", False)]
         return events + [SlotSet("kvadrant", None)] + self._trin(tracker)
@@ -462,11 +469,10 @@ class ActionOpsummereRefleksion(Action):
             say(dispatcher, domain, tracker, "utter_opsummering_mangler")
             return []
         if tracker.active_loop_name:
-            show_summary(dispatcher, domain, tracker, "utter_opsummering_indtil_nu")
-            return []
-        show_summary(dispatcher, domain, tracker, "utter_opsummering")
+            return show_summary(dispatcher, domain, tracker, "utter_opsummering_indtil_nu")
+        events = show_summary(dispatcher, domain, tracker, "utter_opsummering")
         closing(dispatcher, domain, tracker)
-        return [SlotSet("trin", "afsluttet")]
+        return events + [SlotSet("trin", "afsluttet")]
 
 
 class ActionSpringeTilOpsummering(Action):
@@ -480,9 +486,10 @@ class ActionSpringeTilOpsummering(Action):
             say(dispatcher, domain, tracker, "utter_opsummering_mangler")
             return []
         tired = latest_intent(tracker) == "traet_af_spoergsmaal"
-        show_summary(dispatcher, domain, tracker, "utter_opsummering_traet" if tired else "utter_opsummering_kort")
+        events = show_summary(dispatcher, domain, tracker,
+                              "utter_opsummering_traet" if tired else "utter_opsummering_kort")
         closing(dispatcher, domain, tracker, tired=tired)
-        return [SlotSet("trin", "afsluttet"), SlotSet("pause", False), SlotSet("requested_slot", None)]
+        return events + [SlotSet("trin", "afsluttet"), SlotSet("pause", False), SlotSet("requested_slot", None)]
 
 
 class ActionSpringeSpoergsmaalOver(Action):

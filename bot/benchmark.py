@@ -50,11 +50,26 @@ def _percentile(values: List[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def _post(url: str, sender: str, message: str) -> None:
+def _post(url: str, sender: str, message: str, headers: Dict[str, str]) -> None:
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json", **headers})
     with urllib.request.urlopen(request, timeout=60) as response:
         json.loads(response.read())
+
+
+def _open(url: str):
+    """A conversation the server issues (the coach's session contract), or a random id for plain Rasa REST."""
+    import urllib.error
+
+    request = urllib.request.Request(url.rsplit("/", 1)[0] + "/session", b"{}", {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            opened = json.loads(response.read())
+        return opened["sender"], {"Authorization": f"Bearer {opened['token']}"}
+    except urllib.error.HTTPError as error:
+        if error.code not in (404, 405):
+            raise
+        return uuid.uuid4().hex, {}
 
 
 def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dict[str, Any]:
@@ -64,11 +79,11 @@ def _load(url: str, turns: List[str], leaders: int, per_leader: int = 20) -> Dic
     lock = threading.Lock()
 
     def leader():
-        sender = uuid.uuid4().hex
+        sender, headers = _open(url)
         for i in range(per_leader):
             started = time.perf_counter()
             try:
-                _post(url, sender, turns[i % len(turns)])
+                _post(url, sender, turns[i % len(turns)], headers)
                 with lock:
                     latencies.append(time.perf_counter() - started)
             except Exception:
@@ -172,7 +187,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print("rasa train (coachen, fra bunden):", train_time(tmp), "s", flush=True)
-        with Stack(isolated_settings(5205, 5255, tmp)) as stack:
+        # 20 simulated leaders share one client address here, and each sends its turns back to back.
+        unlimited = {"BALANCECOACH_CLIENT_MESSAGES_PER_MINUTE": "1000000", "BALANCECOACH_MESSAGES_PER_MINUTE": "100000",
+                     "BALANCECOACH_MESSAGE_BURST": "1000"}
+        with Stack(isolated_settings(5205, 5255, tmp, **unlimited)) as stack:
             floor = floor_server(tmp, 5305)
             try:
                 rows = latency({

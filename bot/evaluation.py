@@ -45,19 +45,20 @@ def nlu_report() -> int:
     return 0
 
 
-def isolated_settings(rasa_port: int, action_port: int, state_dir: Path):
-    """Settings for a throw-away coach on its own ports and SQLite file, beside any `make run`."""
+def isolated_settings(rasa_port: int, action_port: int, state_dir: Path, **extra: str):
+    """Settings for a throw-away coach on its own ports, SQLite file and secrets, beside any `make run`.
+    `extra` sets further variables (BALANCECOACH_… names)."""
     import os
 
     from . import settings
 
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALANCECOACH_")}
     env.update({
         "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "BALANCECOACH_HOST": "127.0.0.1",
         "BALANCECOACH_STATE_DIR": str(state_dir),
         "BALANCECOACH_DATABASE_URL": f"sqlite:///{state_dir / 'tracker.db'}",
-        "BALANCECOACH_AUTH_TOKEN": "eval-token",
     })
+    env.update(extra)
     return settings.load(env)
 
 

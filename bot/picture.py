@@ -124,6 +124,53 @@ def describe(labels: Dict[str, str], order: List[str], negligeret: Optional[str]
     return " ".join(parts)
 
 
+def _plan(kvadranter, negligeret, model: BalanceModel, vaegtning):
+    voiced = _voiced(kvadranter, model)
+    weighting = Weighting.from_slot(vaegtning)
+    weights, labels = weights_and_labels(voiced, weighting, model)
+    for qid in labels:
+        voiced.setdefault(qid, {"signaler": []})
+    order = [q for q in weighting.orden if q in voiced] + [q for q in voiced if q not in weighting.orden]
+    return voiced, weights, labels, order
+
+
+def drawing(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str],
+            vaegtning: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """What is needed to draw the picture again, and nothing more: the conversation stores this (a slot),
+    not image data. `id` names this content, so a channel draws each version once and a client can ask for
+    exactly the picture it was shown."""
+    import hashlib
+    import json
+
+    content = {
+        "kvadranter": [{"id": k.get("id"), "signaler": list(k.get("signaler") or [])[:MAX_WORDS]}
+                       for k in kvadranter or [] if isinstance(k, dict)],
+        "negligeret": negligeret,
+        "vaegtning": vaegtning if isinstance(vaegtning, dict) else None,
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+    return {"id": digest, **content}
+
+
+def message(picture: Dict[str, Any], model: BalanceModel) -> Dict[str, object]:
+    """What the summary message carries for a picture from `drawing`: its id, alt text, file name, and the
+    weights and labels it shows — the image itself is fetched by id from the channel."""
+    voiced, weights, labels, order = _plan(picture.get("kvadranter"), picture.get("negligeret"), model,
+                                           picture.get("vaegtning"))
+    return {
+        "id": picture["id"],
+        "filnavn": FILENAME,
+        "beskrivelse": describe(labels, order, picture.get("negligeret"), model),
+        "vaegte": dict(weights),
+        "etiketter": dict(labels),
+        "tegning": picture,  # for channels that attach the image itself (Teams)
+    }
+
+
+def render_drawing(picture: Dict[str, Any], model: BalanceModel) -> BalancePicture:
+    return render(picture.get("kvadranter"), picture.get("negligeret"), model, picture.get("vaegtning"))
+
+
 def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str], model: BalanceModel,
            vaegtning: Optional[Dict[str, Any]] = None) -> BalancePicture:
     """Draw the picture for the slots `kvadranter` ([{id, navn, signaler}]), `negligeret` (an id) and
@@ -139,12 +186,7 @@ def render(kvadranter: Optional[List[Dict[str, Any]]], negligeret: Optional[str]
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
-    voiced = _voiced(kvadranter, model)
-    weighting = Weighting.from_slot(vaegtning)
-    weights, labels = weights_and_labels(voiced, weighting, model)
-    for qid in labels:
-        voiced.setdefault(qid, {"signaler": []})
-    order = [q for q in weighting.orden if q in voiced] + [q for q in voiced if q not in weighting.orden]
+    voiced, weights, labels, order = _plan(kvadranter, negligeret, model, vaegtning)
     fig = Figure(figsize=(6.8, 6.8), dpi=100, facecolor="white")
     FigureCanvasAgg(fig)  # Agg for the PNG, no pyplot and no GUI backend: safe in a server process
     ax = fig.add_axes([0.0, 0.0, 1.0, 1.0])

@@ -25,20 +25,81 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _local_token(state_dir: Path) -> str:
-    """A generated API token, kept in the git-ignored state folder so it survives restarts."""
-    path = state_dir / "auth_token"
-    if path.exists():
-        return path.read_text().strip()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    path.write_text(token)
-    path.chmod(0o600)
-    return token
+MIN_SECRET_CHARS = 32
+
+
+def _private_dir(path: Path) -> Path:
+    """The state folder holds conversations and secrets: only the service user may enter it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _secret(env: Mapping[str, str], name: str, state_dir: Path, filename: str) -> str:
+    """A secret from `NAME`, from the file `NAME_FILE` names, or generated once into `var/<filename>`.
+
+    Files must be 0600 (or stricter): a secret others can read is refused, as is one too short to resist
+    guessing. The value is never printed; Settings keeps it out of its repr.
+    """
+    value = env.get(name, "").strip()
+    source = name
+    file_name = env.get(f"{name}_FILE", "").strip()
+    if not value and file_name:
+        path, source = Path(file_name), f"{name}_FILE={file_name}"
+        if not path.is_file():
+            raise SettingsError(f"{source}: filen findes ikke")
+        value = _read_private(path, source)
+    if not value:
+        path = _private_dir(state_dir) / filename
+        source = str(path)
+        if path.exists():
+            value = _read_private(path, source)
+        else:
+            value = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(value)
+    if len(value) < MIN_SECRET_CHARS:
+        raise SettingsError(f"{source}: hemmeligheden er for kort ({len(value)} tegn); brug mindst {MIN_SECRET_CHARS} "
+                            "tilfældige tegn, fx python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return value
+
+
+def _read_private(path: Path, source: str) -> str:
+    if path.stat().st_mode & 0o077:
+        raise SettingsError(f"{source}: filen må kun kunne læses af ejeren (chmod 600 {path})")
+    return path.read_text().strip()
+
+
+def _number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < minimum:
+        raise SettingsError(f"{name}={raw!r}: skal være et helt tal, mindst {minimum}")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in ("", "0", "1", "true", "false", "ja", "nej"):
+        raise SettingsError(f"{name}={raw!r}: skal være 1 eller 0")
+    return raw in ("1", "true", "ja")
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(?::\d{1,5})?$")
+
+
+def _origins(env: Mapping[str, str]) -> Tuple[str, ...]:
+    """Web origins (scheme://host[:port]) that may embed the widget; never "*" (the API sends credentials)."""
+    origins = tuple(o.strip().rstrip("/") for o in env.get("BALANCECOACH_CORS_ORIGINS", "").split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise SettingsError(f"BALANCECOACH_CORS_ORIGINS: {origin!r} er ikke en oprindelse som "
+                                "https://intranet.herning.dk (og aldrig *)")
+    return origins
 
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_TENANT = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 _LOCAL_HTTP = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/|$)")
 
 
@@ -59,9 +120,10 @@ def _teams(env: Mapping[str, str]) -> dict:
     if bool(app_id) != bool(password):
         missing = "BALANCECOACH_TEAMS_APP_PASSWORD" if app_id else "BALANCECOACH_TEAMS_APP_ID"
         raise SettingsError(f"{missing} mangler: Teams kræver både app-id og app-hemmelighed (eller ingen af dem)")
-    if tenant and not _TENANT.match(tenant):
+    if tenant and not _GUID.match(tenant):
         raise SettingsError(
-            f"BALANCECOACH_TEAMS_TENANT_ID={tenant!r}: skal være tenant-id (GUID) eller domæne (fx herning.dk)"
+            f"BALANCECOACH_TEAMS_TENANT_ID={tenant!r}: skal være kommunens tenant-id (et GUID fra Entra ID); "
+            "kun den tenants ledere kan tale med coachen"
         )
     service_urls = tuple(
         _url(env, "BALANCECOACH_TEAMS_SERVICE_URLS", u.strip())
@@ -107,14 +169,28 @@ def _crisis_help(env: Mapping[str, str]) -> CrisisHelp:
 class Settings:
     rasa_port: int
     action_port: int
-    host: str
-    auth_token: str
-    database_url: str
+    host: str  # the Rasa server's interface: loopback unless a reverse proxy on another host needs it
+    action_host: str  # the action server's interface
+    database_url: str = field(repr=False)  # may hold a password: see `database_display`
     endpoints: Path
     state_dir: Path
     retention_days: int
     redis_host: str
     redis_port: int
+    session_secret: str = field(default="", repr=False)  # signs conversation tokens (bot/identity.py)
+    action_secret: str = field(default="", repr=False)  # the Rasa server sends it with every action call
+    api_enabled: bool = False  # Rasa's HTTP API: off unless BALANCECOACH_API=1
+    api_secret: str = field(default="", repr=False)  # JWT secret of the HTTP API (HS256), when it is on
+    cors_origins: Tuple[str, ...] = ()
+    session_ttl_days: int = 30
+    retention_interval_seconds: int = 900
+    max_message_chars: int = 4000
+    max_request_bytes: int = 65536
+    messages_per_minute: int = 30  # per conversation, after a burst of `message_burst`
+    message_burst: int = 20
+    client_messages_per_minute: int = 600  # per client address, all its conversations together
+    sessions_per_minute: int = 30  # new conversations per client address, after a burst of 60
+    clock_file: str = ""  # tests only: a file with a clock offset in seconds (rasa_addons/server.py)
     hjaelp: CrisisHelp = CrisisHelp()
     # Microsoft Teams (rasa_addons/teams.py). All empty: the Teams webhook answers 503 and nothing else changes.
     teams_app_id: str = ""
@@ -129,6 +205,11 @@ class Settings:
         return bool(self.teams_app_id and self.teams_app_password)
 
     @property
+    def database_display(self) -> str:
+        """The database URL with any password replaced by ***, for messages and logs."""
+        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", self.database_url)
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{'localhost' if self.host in ('0.0.0.0', '') else self.host}:{self.rasa_port}"
 
@@ -140,10 +221,26 @@ class Settings:
                 "ACTION_PORT": str(self.action_port),
                 "RASA_PORT": str(self.rasa_port),
                 "BALANCECOACH_DATABASE_URL": self.database_url,
-                "BALANCECOACH_AUTH_TOKEN": self.auth_token,
                 "BALANCECOACH_REDIS_HOST": self.redis_host,
                 "BALANCECOACH_REDIS_PORT": str(self.redis_port),
                 "BALANCECOACH_RETENTION_DAYS": str(self.retention_days),
+                "BALANCECOACH_STATE_DIR": str(self.state_dir),
+                "BALANCECOACH_SESSION_SECRET": self.session_secret,
+                "BALANCECOACH_ACTION_SECRET": self.action_secret,
+                "BALANCECOACH_API": "1" if self.api_enabled else "0",
+                "BALANCECOACH_API_SECRET": self.api_secret,
+                "BALANCECOACH_CORS_ORIGINS": ",".join(self.cors_origins),
+                "BALANCECOACH_HOST": self.host,
+                "BALANCECOACH_ACTION_HOST": self.action_host,
+                "BALANCECOACH_SESSION_TTL_DAYS": str(self.session_ttl_days),
+                "BALANCECOACH_RETENTION_INTERVAL_SECONDS": str(self.retention_interval_seconds),
+                "BALANCECOACH_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+                "BALANCECOACH_MAX_REQUEST_BYTES": str(self.max_request_bytes),
+                "BALANCECOACH_MESSAGES_PER_MINUTE": str(self.messages_per_minute),
+                "BALANCECOACH_MESSAGE_BURST": str(self.message_burst),
+                "BALANCECOACH_CLIENT_MESSAGES_PER_MINUTE": str(self.client_messages_per_minute),
+                "BALANCECOACH_SESSIONS_PER_MINUTE": str(self.sessions_per_minute),
+                "BALANCECOACH_CLOCK_FILE": self.clock_file,
                 "BALANCECOACH_HJAELP_LIVSLINIEN": self.hjaelp.livslinien,
                 "BALANCECOACH_HJAELP_AKUT": self.hjaelp.akut,
                 "BALANCECOACH_HJAELP_LAEGEVAGT": self.hjaelp.laegevagt,
@@ -159,6 +256,7 @@ class Settings:
                 # 1,000 keeps them quick between an embedding's own steps and off the cores afterwards.
                 "GOMP_SPINCOUNT": env.get("GOMP_SPINCOUNT", "1000"),
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONWARNINGS": env.get("PYTHONWARNINGS", "ignore::DeprecationWarning"),
                 "RASA_TELEMETRY_ENABLED": "false",
                 "PYTHONPATH": str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
             }
@@ -184,12 +282,29 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     retention = env.get("BALANCECOACH_RETENTION_DAYS", "").strip() or "30"
     if not retention.isdigit() or int(retention) < 1:
         raise SettingsError(f"BALANCECOACH_RETENTION_DAYS={retention!r}: skal være et helt antal dage, mindst 1")
-    token = env.get("BALANCECOACH_AUTH_TOKEN", "").strip() or _local_token(state_dir)
+    if env.get("BALANCECOACH_AUTH_TOKEN", "").strip():
+        raise SettingsError("BALANCECOACH_AUTH_TOKEN bruges ikke længere (et token på kommandolinjen og i URL'er "
+                            "bliver logget): sæt BALANCECOACH_API=1 og BALANCECOACH_API_SECRET, se .env.example")
+    api_enabled = _flag(env, "BALANCECOACH_API")
     return Settings(
         rasa_port=_port(env, "RASA_PORT", 5005),
         action_port=_port(env, "ACTION_PORT", 5055),
-        host=env.get("BALANCECOACH_HOST", "").strip() or "0.0.0.0",
-        auth_token=token,
+        host=env.get("BALANCECOACH_HOST", "").strip() or "127.0.0.1",
+        action_host=env.get("BALANCECOACH_ACTION_HOST", "").strip() or "127.0.0.1",
+        session_secret=_secret(env, "BALANCECOACH_SESSION_SECRET", state_dir, "session_secret"),
+        action_secret=_secret(env, "BALANCECOACH_ACTION_SECRET", state_dir, "action_secret"),
+        api_enabled=api_enabled,
+        api_secret=_secret(env, "BALANCECOACH_API_SECRET", state_dir, "api_secret") if api_enabled else "",
+        cors_origins=_origins(env),
+        session_ttl_days=_number(env, "BALANCECOACH_SESSION_TTL_DAYS", 30),
+        retention_interval_seconds=_number(env, "BALANCECOACH_RETENTION_INTERVAL_SECONDS", 900),
+        max_message_chars=_number(env, "BALANCECOACH_MAX_MESSAGE_CHARS", 4000, 100),
+        max_request_bytes=_number(env, "BALANCECOACH_MAX_REQUEST_BYTES", 65536, 4096),
+        messages_per_minute=_number(env, "BALANCECOACH_MESSAGES_PER_MINUTE", 30),
+        message_burst=_number(env, "BALANCECOACH_MESSAGE_BURST", 20),
+        client_messages_per_minute=_number(env, "BALANCECOACH_CLIENT_MESSAGES_PER_MINUTE", 600),
+        sessions_per_minute=_number(env, "BALANCECOACH_SESSIONS_PER_MINUTE", 30),
+        clock_file=env.get("BALANCECOACH_CLOCK_FILE", "").strip(),
         database_url=database_url,
         endpoints=endpoints,
         state_dir=state_dir,

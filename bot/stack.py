@@ -14,7 +14,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from . import settings as settings_module
 
@@ -31,14 +31,28 @@ def _get(url: str, timeout: float = 2.0) -> Optional[int]:
         return None
 
 
-def post_message(base_url: str, sender: str, message: str, timeout: float = 60.0) -> List[dict]:
-    """One turn through the REST channel."""
-    body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(
-        f"{base_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
-    )
+def _post(url: str, payload: dict, headers: Optional[dict] = None, timeout: float = 60.0):
+    request = urllib.request.Request(url, json.dumps(payload).encode(),
+                                     {"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read().decode())
+
+
+class Conversation:
+    """One leader's conversation over the REST contract: the server issues its id and token."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        opened = _post(f"{base_url}/webhooks/rest/session", {})
+        self.sender, self.token = opened["sender"], opened["token"]
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def say(self, message: str, timeout: float = 60.0) -> List[dict]:
+        return _post(f"{self.base_url}/webhooks/rest/webhook", {"sender": self.sender, "message": message},
+                     self.headers, timeout)
 
 
 class Stack:
@@ -50,13 +64,15 @@ class Stack:
         self.log_dir = Path(log_dir or self.settings.state_dir / "logs")
         self.quiet = quiet
         self.processes: List[subprocess.Popen] = []
+        self.conversations: Dict[str, Conversation] = {}
 
     @property
     def url(self) -> str:
         return self.settings.rasa_url
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        os.umask(0o077)  # logs and the SQLite file: the service user's alone
+        self.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         out = open(self.log_dir / f"{name}.log", "ab") if self.quiet else None
         process = subprocess.Popen(
             args, cwd=ROOT, env=self.settings.child_env(), stdout=out, stderr=subprocess.STDOUT if out else None,
@@ -69,17 +85,10 @@ class Stack:
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} findes ikke; kør 'make train'")
         s = self.settings
-        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(s.action_port), "--actions", "actions"])
-        self._spawn(
-            "rasa",
-            [
-                str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(s.rasa_port),
-                "--interface", s.host, "--enable-api", "--auth-token", s.auth_token, "--cors", "*",
-                "--endpoints", str(s.endpoints), "--credentials", str(ROOT / "credentials.yml"),
-            ],
-        )
+        self._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
+        self._spawn("rasa", [sys.executable, "-m", "rasa_addons.server", "rasa", "--model", str(self.model)])
         deadline = time.time() + timeout
-        checks = [f"http://127.0.0.1:{s.action_port}/health", f"http://127.0.0.1:{s.rasa_port}/"]
+        checks = [f"http://{_local(s.action_host)}:{s.action_port}/health", f"{self.url}/"]
         while checks:
             for name, process in zip(("action server", "Rasa server"), self.processes):
                 if process.poll() is not None:
@@ -95,8 +104,19 @@ class Stack:
                 time.sleep(0.5)
         return self
 
+    def conversation(self) -> Conversation:
+        return Conversation(self.url)
+
     def ask(self, message: str, sender: Optional[str] = None) -> List[dict]:
-        return post_message(f"http://127.0.0.1:{self.settings.rasa_port}", sender or uuid.uuid4().hex, message)
+        """One turn; `sender` is the caller's name for a conversation the server opened on first use."""
+        key = sender or uuid.uuid4().hex
+        if key not in self.conversations:
+            self.conversations[key] = self.conversation()
+        return self.conversations[key].say(message)
+
+    def sender_id(self, name: str) -> str:
+        """The server's id of the conversation the caller calls `name`."""
+        return self.conversations[name].sender
 
     def stop(self) -> None:
         for process in self.processes:
@@ -123,12 +143,16 @@ class Stack:
         self.stop()
 
 
+def _local(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
 def serve(shell: bool = False) -> int:
     """`make run` / `make shell`: start both servers, say where to chat, stop both on Ctrl-C."""
     s = settings_module.load()
     if shell:
         stack = Stack(s)
-        stack._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(s.action_port), "--actions", "actions"])
+        stack._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
         try:
             return subprocess.call(
                 [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(s.endpoints)],
@@ -144,11 +168,11 @@ def serve(shell: bool = False) -> int:
     print(
         f"\nBalancecoach kører (klar på {time.time() - started:.0f} s).\n"
         f"  Chat i browseren:   {base}/webhooks/webchat/\n"
-        f"  REST:               curl -s {base}/webhooks/rest/webhook -H 'Content-Type: application/json' "
-        f"-d '{{\"sender\": \"mig\", \"message\": \"hej\"}}'\n"
+        f"  REST:               POST {base}/webhooks/rest/session, derefter /webhooks/rest/webhook med "
+        "Authorization: Bearer <token> (README)\n"
         f"  socket.io:          {base}/socket.io\n"
-        f"  HTTP API (token):   {base}/status?token=<se var/auth_token eller BALANCECOACH_AUTH_TOKEN>\n"
-        f"  Samtaler gemmes i:  {s.database_url}\n"
+        f"  HTTP API:           {'til (JWT, se docs/sikkerhed.md)' if s.api_enabled else 'slået fra (BALANCECOACH_API=1)'}\n"
+        f"  Samtaler gemmes i:  {s.database_display}, slettes efter {s.retention_days} dage\n"
         "Stop med Ctrl-C.",
         flush=True,
     )

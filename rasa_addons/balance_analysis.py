@@ -7,6 +7,8 @@ the coach heard in each message.
 """
 from __future__ import annotations
 
+import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs anything of ours)
+
 from typing import Any, Dict, List, Text
 
 import numpy as np

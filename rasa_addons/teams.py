@@ -18,6 +18,8 @@ Tests point the OpenID metadata and token URLs at local servers; the validation 
 """
 from __future__ import annotations
 
+import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs anything of ours)
+
 import asyncio
 import datetime
 import logging
@@ -39,7 +41,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import identity
 from bot import settings as settings_module
+from rasa_addons.gate import gate
 
 logger = logging.getLogger(__name__)
 
@@ -161,20 +165,21 @@ class TeamsOutput(BotFramework):
         await self.send(self.prepare_message(recipient_id, message))
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        picture = balance_picture(json_message)
+        picture = await png_of(balance_picture(json_message))
         if picture is None:
             logger.debug("Teams: custom message without anything Teams can show; skipped")
             return
         await self.send(self.prepare_message(recipient_id, {"attachments": [image_attachment(picture)]}))
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """The summary: its text and the balance picture in one Teams message."""
+        """The summary: its text and the balance picture (drawn here, as PNG) in one Teams message."""
         picture = balance_picture(message.get("custom"))
         if picture is not None and message.get("text") and not message.get("buttons"):
+            picture = await png_of(picture)
             text = message.pop("text")
             message.pop("custom")
             await self.send(self.prepare_message(
-                recipient_id, {"text": text, "attachments": [image_attachment(picture)]}
+                recipient_id, {"text": text, "attachments": [image_attachment(picture)] if picture else []}
             ))
         await super().send_response(recipient_id, message)
 
@@ -185,9 +190,21 @@ def balance_picture(custom: Any) -> Optional[Dict[str, str]]:
         return None
     data = custom.get("data") if isinstance(custom.get("data"), dict) else custom
     picture = data.get("balancebillede")
-    if isinstance(picture, dict) and isinstance(picture.get("png"), str) and picture["png"]:
+    if isinstance(picture, dict) and (isinstance(picture.get("tegning"), dict) or picture.get("png")):
         return picture
     return None
+
+
+async def png_of(picture: Optional[Dict[str, Any]]) -> Optional[Dict[str, str]]:
+    """The picture with its PNG: the message carries only what is needed to draw it (`tegning`)."""
+    if picture is None or isinstance(picture.get("png"), str):
+        return picture
+    import base64
+
+    from rasa_addons.pictures import draw
+
+    drawn = await draw(picture["tegning"])
+    return {**picture, "png": base64.b64encode(drawn.png).decode("ascii")}
 
 
 def image_attachment(picture: Dict[str, str]) -> Dict[str, Any]:
@@ -301,6 +318,25 @@ class TeamsInput(BotFrameworkInput):
         if signed is None and not allowed:
             raise TeamsAuthError("token names no serviceUrl and no allow-list is set")
 
+    # --- who may talk to the coach ----------------------------------------------------------------------
+
+    @staticmethod
+    def tenant_of(activity: Dict[str, Any]) -> str:
+        tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+        return str(tenant or (activity.get("conversation") or {}).get("tenantId") or "")
+
+    def foreign(self, activity: Dict[str, Any]) -> Optional[str]:
+        """Why an authenticated activity is still not for this coach: another channel than Teams, or another
+        tenant than the municipality's (a multi-tenant bot, with no tenant set, takes no messages at all)."""
+        if activity.get("channelId") != "msteams":
+            return f"channel {activity.get('channelId')!r} is not msteams"
+        configured = self.settings.teams_tenant_id.lower()
+        if not configured:
+            return "BALANCECOACH_TEAMS_TENANT_ID is not set: no tenant's leaders are accepted"
+        if self.tenant_of(activity).lower() != configured:
+            return "activity from another tenant"
+        return None
+
     # --- buttons ---------------------------------------------------------------------------------------
 
     def remember_buttons(self, conversation_id: str, choices: Dict[str, str]) -> None:
@@ -343,21 +379,27 @@ class TeamsInput(BotFrameworkInput):
                 logger.warning("Teams: request refused: %s", error)
                 return response.json({"error": "unauthorized"}, status=HTTPStatus.UNAUTHORIZED)
 
+            refusal = self.foreign(activity)
+            if refusal:
+                logger.warning("Teams: activity refused: %s", refusal)
+                return response.json({"error": refusal}, status=HTTPStatus.FORBIDDEN)
             if activity.get("type") != "message":
                 return response.json({"status": "ignored"})
             try:
-                conversation, sender = activity["conversation"], activity["from"]["id"]
+                conversation = activity["conversation"]
+                sender = identity.teams_sender(self.tenant_of(activity), activity["from"]["aadObjectId"])
                 out = TeamsOutput(self.settings, conversation, activity["recipient"], activity["serviceUrl"],
                                   self.remember_buttons)
-                await on_new_message(UserMessage(
-                    text=self.message_text(activity),
-                    output_channel=out,
-                    sender_id=sender,
-                    input_channel=self.name(),
-                    metadata=self.add_attachments_to_metadata(activity, self.get_metadata(request)),
-                ))
-            except (KeyError, TypeError) as error:
+                text = identity.clean_text(self.message_text(activity))
+            except (KeyError, TypeError, AttributeError, identity.IdentityError) as error:
                 return response.json({"error": f"incomplete activity: {error}"}, status=HTTPStatus.BAD_REQUEST)
+            problem = gate().refusal(sender, f"teams:{conversation.get('id')}", text)
+            if problem:
+                await out.send(out.prepare_message(activity["from"]["id"], {"text": gate().reply(problem)}))
+                return response.json({"status": "ok"})
+            with gate().turn(sender):
+                await on_new_message(UserMessage(text=text, output_channel=out, sender_id=sender,
+                                                 input_channel=self.name(), metadata={}))
             return response.json({"status": "ok"})
 
         return teams

@@ -3,15 +3,23 @@
 Rasa saves the tracker *after* an action has run, so rows deleted from inside the action would come back.
 The deletion action therefore only sets the slot `slet_samtale`; when this store sees that event among the
 events it is about to save, it deletes every stored event of the conversation and saves nothing.
-Old conversations are removed when the store starts, after the retention period in the settings.
+
+Retention runs inside the service: a thread deletes every conversation session whose last event is older than
+the retention period, when the store starts and then every BALANCECOACH_RETENTION_INTERVAL_SECONDS. It goes by
+each session's own age, so a leader who comes back keeps the new session and loses the old one on time. With
+several servers on PostgreSQL one purge runs at a time (an advisory lock); SQLite has one writer anyway.
+SQLite overwrites deleted content (`secure_delete`), so a deleted sentence does not linger in free pages.
 """
 from __future__ import annotations
+
+import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs anything of ours)
 
 import itertools
 import json
 import logging
+import threading
 import time
-from typing import Any, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -24,6 +32,8 @@ from bot import settings as settings_module
 logger = logging.getLogger(__name__)
 
 DELETE_SLOT = "slet_samtale"
+SESSION_START = "action_session_start"
+PURGE_LOCK_KEY = 4_207_310_001  # PostgreSQL advisory lock: one retention purge at a time across servers
 STORED = "_balancecoach_stored_events"
 """Attribute on a tracker: how many of its `events`, counted from the first, are already in the store."""
 
@@ -49,26 +59,57 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             query=dict(url.query) or None,
         )
         self.retention_days = retention_days or settings.retention_days
-        self.delete_older_than(time.time() - self.retention_days * 86400)
+        self.retention_interval = settings.retention_interval_seconds
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_secure_delete)
+            with self.engine.connect() as connection:  # connections made before the listener
+                connection.exec_driver_sql("PRAGMA secure_delete = ON")
+        self._stop = threading.Event()
+        self.purge()
+        self._job = threading.Thread(target=self._retention_job, name="retention", daemon=True)
+        self._job.start()
 
-    def delete_older_than(self, timestamp: float) -> int:
-        """Remove whole conversations whose last event is older than `timestamp`."""
+    def _retention_job(self) -> None:
+        while not self._stop.wait(self.retention_interval):
+            try:
+                self.purge()
+            except Exception:  # a failed purge (database restarting) is retried at the next interval
+                logger.exception("Retention purge failed; retrying in %s s", self.retention_interval)
+
+    def purge(self) -> int:
+        """Delete sessions older than the retention period; returns the number of events deleted."""
+        count = self.delete_sessions_older_than(time.time() - self.retention_days * 86400)
+        if count:
+            logger.info("Retention: deleted %d events of sessions older than %d days", count, self.retention_days)
+        return count
+
+    def delete_sessions_older_than(self, cutoff: float) -> int:
+        """Remove every conversation session whose newest event is older than `cutoff`.
+
+        Sessions follow each other, so the old ones are a prefix of a conversation: everything before the
+        first session with an event at or after `cutoff` goes, and the whole conversation if there is none."""
         with self.session_scope() as session:
-            stale = (
-                session.query(self.SQLEvent.sender_id)
-                .group_by(self.SQLEvent.sender_id)
-                .having(sa.func.max(self.SQLEvent.timestamp) < timestamp)
-            )
-            ids = [row[0] for row in stale]
+            if self.engine.dialect.name == "postgresql":
+                locked = session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PURGE_LOCK_KEY})
+                if not locked.scalar():
+                    return 0  # another server is purging right now
+            table = self.SQLEvent
+            senders = [row[0] for row in session.query(table.sender_id).group_by(table.sender_id)
+                       .having(sa.func.min(table.timestamp) < cutoff)]
             count = 0
-            if ids:
-                count = (
-                    session.query(self.SQLEvent)
-                    .filter(self.SQLEvent.sender_id.in_(ids))
-                    .delete(synchronize_session=False)
-                )
+            for sender in senders:
+                rows = session.query(table.id, table.timestamp, table.action_name) \
+                    .filter(table.sender_id == sender).order_by(table.id).all()
+                keep_from = first_recent_session(rows, cutoff)
+                query = session.query(table).filter(table.sender_id == sender)
+                if keep_from is not None:
+                    query = query.filter(table.id < keep_from)
+                count += query.delete(synchronize_session=False)
             session.commit()
         return count
+
+    def close(self) -> None:
+        self._stop.set()
 
     async def _retrieve(self, sender_id, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         """Rasa's `_retrieve`, reading only the `data` column instead of whole ORM rows, and remembering on the
@@ -118,3 +159,21 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
         setattr(tracker, STORED, len(tracker.events))
+
+
+def _sqlite_secure_delete(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+def first_recent_session(rows: Iterable[Tuple[int, float, Optional[str]]], cutoff: float) -> Optional[int]:
+    """The id of the first event of the first session (rows of (id, timestamp, action name) in id order,
+    sessions starting at `action_session_start`) that has an event at or after `cutoff`; None if none has."""
+    start = None
+    for event_id, timestamp, action in rows:
+        if start is None or action == SESSION_START:
+            start = event_id
+        if timestamp is not None and timestamp >= cutoff:
+            return start
+    return None

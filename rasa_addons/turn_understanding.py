@@ -8,6 +8,8 @@ the turn for what it is. The classifier's own guess stays in the ranking, and th
 """
 from __future__ import annotations
 
+import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs anything of ours)
+
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent

@@ -7,15 +7,16 @@ script, no third-party origin — the socket.io client is vendored in `web/stati
 
 The Danish the page shows lives in `web/tekster.json`: the template reads it here and the widget fetches it.
 
-`PersistentSocketIOInput` is Rasa's socket.io channel with one repair (see its docstring); credentials.yml
-registers it in place of the plain `socketio:` entry, with the same settings, name and URL.
+`SecureSocketIOInput` is Rasa's socket.io channel bound to server-issued conversations (see its docstring);
+credentials.yml registers it in place of the plain `socketio:` entry, with the same settings, name and URL.
 """
 from __future__ import annotations
+
+import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs anything of ours)
 
 import inspect
 import json
 import re
-import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -44,7 +45,7 @@ def content_security_policy(host: Optional[str]) -> str:
     """
     sockets = f" ws://{host} wss://{host}" if host and _HOST.match(host) else ""
     return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src 'self'{sockets}; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'self'; object-src 'none'"
     )
@@ -129,28 +130,86 @@ class WebChatInput(InputChannel):
         return webchat
 
 
-class PersistentSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel, with session persistence that works on the installed python-socketio.
+class SecureSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel (same name, URL and events), reaching only the conversation a token names.
 
-    Rasa 3.6 calls `sio.enter_room(...)` without `await`; since python-socketio 5.10 that is a coroutine, so
-    the browser never joins its session's room and never receives a reply (a RuntimeWarning in the log is
-    the only trace; RasaHQ/rasa#13027, fix proposed in #13168). This channel replaces just the
-    `session_request` handler with one that awaits it.
-    Name ("socketio"), URL (/socket.io) and events stay Rasa's, so any socket.io client keeps working.
+    Rasa's channel lets any client join any room by naming a session id, and takes the sender from each
+    message. Here `session_request` must carry the conversation's token (from POST /webhooks/rest/session);
+    the socket is then bound to that conversation, and its messages go to it whatever id they name. A
+    message from an unbound socket, or naming another conversation, is dropped: nothing is read or stored.
+    Messages pass the same gate as REST (empty, overlong, too frequent). Connections from a web origin other
+    than this server's own or a configured one (BALANCECOACH_CORS_ORIGINS) are refused.
+
+    Rasa 3.6 also calls `sio.enter_room(...)` without `await`, which since python-socketio 5.10 never joins
+    the room (RasaHQ/rasa#13027); this channel awaits it.
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        socketio_webhook = super().blueprint(on_new_message)
-        sio = self.sio
+        from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+        from socketio import AsyncServer
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and 0 < len(requested) <= 128 else uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id)
-                if inspect.isawaitable(joined):
-                    await joined
-            await sio.emit("session_confirm", session_id, room=sid)
+        from bot import identity
+        from rasa_addons.gate import gate
 
-        sio.on("session_request", session_request, namespace=self.namespace)
+        settings = gate().settings
+        # CORS headers come from Sanic (Rasa's configure_cors, configured origins only); engine.io must not
+        # add its own, and checks origins in `connect` below instead.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          max_http_buffer_size=settings.max_request_bytes)
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        bound: Dict[str, str] = {}
+        clients: Dict[str, str] = {}
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            host = environ.get("HTTP_HOST")
+            if origin and origin.rstrip("/") not in settings.cors_origins and \
+                    origin.split("://", 1)[-1].rstrip("/") != host:
+                return False
+            clients[sid] = environ.get("REMOTE_ADDR") or "?"
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            bound.pop(sid, None)
+            clients.pop(sid, None)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            try:
+                sender = gate().issuer.verify(data.get("token"))
+            except identity.IdentityError:
+                await sio.emit("session_refused", {"error": "a valid conversation token is required"}, room=sid)
+                return
+            if data.get("session_id") not in (None, sender):
+                await sio.emit("session_refused", {"error": "the token is for another conversation"}, room=sid)
+                return
+            bound[sid] = sender
+            joined = sio.enter_room(sid, sender)
+            if inspect.isawaitable(joined):
+                await joined
+            await sio.emit("session_confirm", sender, room=sid)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            sender = bound.get(sid)
+            if sender is None or not isinstance(data, dict) or data.get("session_id") not in (None, sender):
+                return
+            text = data.get("message")
+            text = identity.clean_text(text) if isinstance(text, str) else None
+            problem = gate().refusal(sender, clients.get(sid, "?"), text)
+            if problem:
+                await sio.emit(self.bot_message_evt, {"text": gate().reply(problem)}, room=sid)
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            with gate().turn(sender):
+                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+
         return socketio_webhook

@@ -11,7 +11,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-import rasa_addons  # noqa: F401  (installs the fixes, as Rasa does when it loads our components)
+import rasa_addons.patches  # noqa: F401  (installs the fixes, as Rasa does when it loads our components)
 
 ANSWERS = [
     {"events": [], "responses": []},
@@ -107,7 +107,7 @@ def test_graphs_run_without_dask_give_what_dask_gives():
     """Each node once, after what it needs; inputs are plain values; the same results as `dask.get`."""
     import dask
 
-    from rasa_addons import run_graph
+    from rasa_addons.patches import run_graph
 
     calls = []
 

@@ -25,7 +25,8 @@ def say(coach, sender, message):
 
 def rows(coach, sender):
     with sqlite3.connect(coach.db) as db:
-        return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
+        return db.execute("select count(*) from events where sender_id = ?",
+                          (coach.sender_id(sender),)).fetchone()[0]
 
 
 def test_greeting_says_what_the_coach_is(coach):
@@ -66,10 +67,11 @@ def test_deletion_removes_the_stored_conversation(coach):
     text, _ = say(coach, sender, "hej")
     assert "chatbot" in text
     with sqlite3.connect(coach.db) as db:
-        kinds = [r[0] for r in db.execute("select type_name from events where sender_id = ?", (sender,))]
+        kinds = [r[0] for r in db.execute("select type_name from events where sender_id = ?",
+                                          (coach.sender_id(sender),))]
     assert "slot" in kinds and not any(
         "millioner" in (r[0] or "") for r in sqlite3.connect(coach.db).execute(
-            "select data from events where sender_id = ?", (sender,))
+            "select data from events where sender_id = ?", (coach.sender_id(sender),))
     )
 
 
@@ -112,7 +114,7 @@ def test_make_run_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     import sys
     import time
 
-    from bot.stack import post_message
+    from bot.stack import Conversation
     from conftest import ROOT
 
     env = dict(os.environ, RASA_PORT="5465", ACTION_PORT="5475", BALANCECOACH_STATE_DIR=str(tmp_path),
@@ -131,10 +133,18 @@ def test_make_run_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
         import threading
 
         threading.Thread(target=lambda: [output.append(line) for line in proc.stdout], daemon=True).start()
-        replies = post_message("http://127.0.0.1:5465", "make-run", "hej")
+        replies = Conversation("http://127.0.0.1:5465").say("hej")
         assert "chatbot" in " ".join(r.get("text", "") for r in replies)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
+        printed = "".join(output)
+        for name in ("session_secret", "action_secret"):
+            assert (tmp_path / name).read_text() not in printed
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+        assert tmp_path.stat().st_mode & 0o077 == 0
+        for log in (tmp_path / "logs").glob("*") if (tmp_path / "logs").exists() else []:
+            assert log.stat().st_mode & 0o077 == 0
+        assert (tmp_path / "tracker.db").stat().st_mode & 0o077 == 0
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -5,11 +5,15 @@
  * loaded with one <script> tag, it adds a launcher button and a chat panel. It finds the coach's server
  * from its own URL (document.currentScript), so the embedding page needs no configuration.
  *
- * - Transport: Rasa's socket.io channel with session persistence (same session_id after a reload), and
- *   Rasa's REST webhook when socket.io cannot connect. Both use the same session id, so the conversation
- *   is one conversation whichever carries it.
+ * - Conversation: the server issues it (POST /webhooks/rest/session -> sender id and token); the token goes
+ *   with every message, over socket.io (session_request) or the REST webhook (Authorization: Bearer), so
+ *   only this browser reaches this conversation.
+ * - Transport: Rasa's socket.io channel, and the REST webhook when socket.io cannot connect. Both carry the
+ *   same conversation, so it is one conversation whichever carries it.
+ * - Privacy: id, token and transcript live in sessionStorage — gone when the browser closes, never shared
+ *   with another tab or browser profile — and "slet mine data" clears them and starts a new conversation.
  * - Safety: every text from the leader or the coach is put in the page with textContent, never as HTML;
- *   images are only data: URLs built from base64 we have checked.
+ *   the balance picture is fetched by id with the token and shown from a blob: URL.
  * - The Danish the widget shows comes from the server's tekster.json (web/tekster.json), fetched once.
  */
 (function () {
@@ -24,11 +28,13 @@
   var BASE = new URL("../", STATIC).href; //        …/webhooks/webchat/
   var ORIGIN = SCRIPT_URL.origin;
   var REST_URL = ORIGIN + "/webhooks/rest/webhook";
-  var STORE_KEY = "balancecoach:v1:" + ORIGIN;
+  var SESSION_URL = ORIGIN + "/webhooks/rest/session";
+  var PICTURE_URL = ORIGIN + "/webhooks/rest/billede/";
+  var STORE_KEY = "balancecoach:v2:" + ORIGIN;
   var MAX_ENTRIES = 300;
   var SOCKET_WAIT_MS = 6000; // how long socket.io may take to confirm a session before REST takes over
   var TYPING_LINGER_MS = 600; // bot messages come one by one: keep the indicator until they pause
-  var BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+  var PICTURE_ID = /^[0-9a-f]{8,64}$/;
 
   var T = {}; // Danish UI text, from tekster.json
   var ui = {};
@@ -40,30 +46,55 @@
   var pending = 0;
 
   // ---------------------------------------------------------------------------------------------------
-  // State kept in localStorage: the session id and the transcript, so a reload continues the conversation.
+  // State kept in sessionStorage (this tab, until the browser closes): the conversation's id and token and
+  // the transcript, so a reload continues the conversation but the next person at a shared PC does not.
 
-  function newSessionId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
   }
 
   function loadState() {
     try {
-      var saved = JSON.parse(window.localStorage.getItem(STORE_KEY) || "null");
-      if (saved && typeof saved.sessionId === "string" && /^[0-9a-f]{32}$/.test(saved.sessionId) &&
+      var saved = JSON.parse(storage().getItem(STORE_KEY) || "null");
+      if (saved && typeof saved.sender === "string" && typeof saved.token === "string" &&
           Array.isArray(saved.entries)) {
         return saved;
       }
     } catch (e) { /* no storage (private mode) or a damaged entry: start afresh */ }
-    return { sessionId: newSessionId(), entries: [], open: false };
+    return { sender: null, token: null, entries: [], open: false };
   }
 
   function saveState() {
     state.entries = state.entries.slice(-MAX_ENTRIES);
     try {
-      window.localStorage.setItem(STORE_KEY, JSON.stringify(state));
+      storage().setItem(STORE_KEY, JSON.stringify(state));
     } catch (e) { /* storage full or unavailable: the conversation still works, it just won't survive a reload */ }
+  }
+
+  // The old widget kept transcripts in localStorage without expiry: remove any left on this PC.
+  try { window.localStorage.removeItem("balancecoach:v1:" + ORIGIN); } catch (e) { /* no storage */ }
+
+  function openSession(done) {
+    fetch(SESSION_URL, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+                         credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (opened) {
+        if (typeof opened.sender !== "string" || typeof opened.token !== "string") throw new Error("session");
+        state.sender = opened.sender;
+        state.token = opened.token;
+        saveState();
+        done(true);
+      })
+      .catch(function () { done(false); });
+  }
+
+  // A new conversation in this browser: the old one's id, token and transcript are forgotten.
+  function forget(keepOpen) {
+    state = { sender: null, token: null, entries: [], open: keepOpen };
+    try { storage().removeItem(STORE_KEY); } catch (e) { /* no storage */ }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -199,19 +230,37 @@
 
   function renderPicture(picture) {
     var figure = el("figure", { class: "bc-picture" });
-    var svg = "data:image/svg+xml;base64," + picture.svg;
-    var img = el("img", { src: svg, alt: picture.beskrivelse || T.billede_titel, class: "bc-picture-img" });
+    var img = el("img", { alt: picture.beskrivelse || T.billede_titel, class: "bc-picture-img" });
     figure.appendChild(img);
     var caption = el("figcaption", { class: "bc-picture-caption" });
     caption.appendChild(el("span", { class: "bc-picture-title" }, T.billede_titel));
     var name = /^[A-Za-z0-9_-]{1,60}$/.test(picture.filnavn || "") ? picture.filnavn : "balancebillede";
-    caption.appendChild(el("a", { href: svg, download: name + ".svg", class: "bc-download" }, T.hent_svg));
-    if (picture.png) {
-      caption.appendChild(el("a", { href: "data:image/png;base64," + picture.png, download: name + ".png",
-                                    class: "bc-download" }, T.hent_png));
-    }
+    var svgLink = el("a", { download: name + ".svg", class: "bc-download" }, T.hent_svg);
+    var pngLink = el("a", { download: name + ".png", class: "bc-download" }, T.hent_png);
+    caption.appendChild(svgLink);
+    caption.appendChild(pngLink);
     figure.appendChild(caption);
+    fetchPicture(picture.id, "svg", function (url) {
+      if (!url) { figure.replaceChild(el("p", { class: "bc-picture-text" }, img.alt), img); return; }
+      img.src = url;
+      svgLink.href = url;
+    });
+    fetchPicture(picture.id, "png", function (url) {
+      if (url) pngLink.href = url; else caption.removeChild(pngLink);
+    });
     return figure;
+  }
+
+  // The picture is the conversation's: fetched with its token, shown from a blob: URL.
+  function fetchPicture(id, kind, done) {
+    fetch(PICTURE_URL + id + "." + kind, { headers: { Authorization: "Bearer " + state.token },
+                                          credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.blob();
+      })
+      .then(function (blob) { done(URL.createObjectURL(blob)); })
+      .catch(function () { done(null); });
   }
 
   function disableOldChoices() {
@@ -233,14 +282,16 @@
   // ---------------------------------------------------------------------------------------------------
   // Messages from the coach, in either channel's shape.
 
-  function pictureOf(message) {
+  function dataOf(message) {
     var custom = message && (message.custom || message);
-    var data = custom && (custom.data || custom);
-    var p = data && data.balancebillede;
-    if (!p || typeof p.svg !== "string" || !BASE64.test(p.svg)) return null;
+    return (custom && (custom.data || custom)) || {};
+  }
+
+  function pictureOf(message) {
+    var p = dataOf(message).balancebillede;
+    if (!p || typeof p.id !== "string" || !PICTURE_ID.test(p.id)) return null;
     return {
-      svg: p.svg,
-      png: typeof p.png === "string" && BASE64.test(p.png) ? p.png : null,
+      id: p.id,
       filnavn: typeof p.filnavn === "string" ? p.filnavn : "balancebillede",
       beskrivelse: typeof p.beskrivelse === "string" ? p.beskrivelse : ""
     };
@@ -248,6 +299,7 @@
 
   function receive(message) {
     if (!message || typeof message !== "object") return;
+    if (dataOf(message).samtale_slettet === true) { deleted(message.text); return; }
     var buttons = (message.quick_replies || message.buttons || [])
       .filter(function (b) { return b && typeof b.title === "string" && typeof b.payload === "string"; })
       .map(function (b) { return { title: b.title, payload: b.payload }; });
@@ -257,6 +309,21 @@
     var picture = pictureOf(message);
     if (picture) add({ k: "p", picture: picture });
     lingerTyping();
+  }
+
+  // The server deleted the conversation: so does the browser. The confirmation is shown, not kept, and a
+  // new conversation (new id and token) takes over, so a reload starts fresh.
+  function deleted(text) {
+    hideTyping();
+    forget(state.open);
+    ui.log.textContent = "";
+    var note = el("div", { class: "bc-msg bc-bot" });
+    note.appendChild(el("span", { class: "bc-visually-hidden" }, T.coach + ": "));
+    note.appendChild(el("span", { class: "bc-text" }, text || ""));
+    ui.log.appendChild(note);
+    transport = null;
+    if (socket) { socket.close(); socket = null; }
+    connect(true);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -307,18 +374,20 @@
 
   function deliver(message) {
     if (transport === "socket") {
-      socket.emit("user_uttered", { message: message, session_id: state.sessionId });
+      socket.emit("user_uttered", { message: message, session_id: state.sender });
       lingerTypingAfter(15000);
       return;
     }
     pending += 1;
     fetch(REST_URL, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sessionId, message: message })
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + state.token },
+      credentials: "omit",
+      body: JSON.stringify({ sender: state.sender, message: message })
     }).then(function (response) {
-      if (!response.ok) throw new Error(String(response.status));
-      return response.json();
+      if (response.status === 401 || response.status === 403) { expired(); return []; }
+      if (!response.ok && response.status !== 429) throw new Error(String(response.status));
+      return response.json();  // 429 carries the coach's "vent lidt" as a message
     }).then(function (messages) {
       pending -= 1;
       (Array.isArray(messages) ? messages : []).forEach(receive);
@@ -344,17 +413,27 @@
     ui.input.focus();
   }
 
+  // The token ran out (or the server's secret changed): a new conversation, said plainly.
+  function expired() {
+    forget(state.open);
+    ui.log.textContent = "";
+    add({ k: "b", text: T.udloebet, buttons: [] });
+    transport = null;
+    if (socket) { socket.close(); socket = null; }
+    connect(true);
+  }
+
   // ---------------------------------------------------------------------------------------------------
   // Channels: socket.io first, REST when it cannot connect.
 
-  function ready(kind) {
+  function ready(kind, quiet) {
     if (transport) return;
     transport = kind;
     ui.status.textContent = kind === "socket" ? T.forbundet : T.reserve;
     ui.root.setAttribute("data-transport", kind);
     document.documentElement.setAttribute("data-balancecoach", kind);
     if (state.entries.length === 0 && queue.length === 0) {
-      send("/hilse", null);
+      if (!quiet) send("/hilse", null);
       return;
     }
     var waiting = queue;
@@ -362,26 +441,40 @@
     waiting.forEach(deliver);
   }
 
-  function connect() {
+  // `quiet`: after a deletion or an expired token the coach does not greet again unasked.
+  function connect(quiet) {
+    if (!state.token) {
+      openSession(function (ok) {
+        if (ok) { connect(quiet); return; }
+        ui.status.textContent = T.fejl;
+        setTimeout(function () { connect(quiet); }, 5000);
+      });
+      return;
+    }
     var fallback = setTimeout(function () { useRest(); }, SOCKET_WAIT_MS);
     function useRest() {
       clearTimeout(fallback);
       if (transport) return;
       if (socket) { socket.close(); socket = null; }
-      ready("rest");
+      ready("rest", quiet);
     }
     withSocketIo(function (io) {
       if (!io) { useRest(); return; }
       socket = io(ORIGIN, { path: "/socket.io", transports: ["websocket", "polling"], reconnectionAttempts: 3,
-                            timeout: 4000 });
+                            timeout: 4000, withCredentials: false });
       socket.on("connect", function () {
-        socket.emit("session_request", { session_id: state.sessionId });
+        socket.emit("session_request", { session_id: state.sender, token: state.token });
+      });
+      socket.on("session_refused", function () {
+        clearTimeout(fallback);
+        if (socket) { socket.close(); socket = null; }
+        expired();
       });
       socket.on("session_confirm", function (id) {
         var confirmed = typeof id === "string" ? id : id && id.session_id;
-        if (confirmed !== state.sessionId) { useRest(); return; }
+        if (confirmed !== state.sender) { useRest(); return; }
         clearTimeout(fallback);
-        ready("socket");
+        ready("socket", quiet);
       });
       socket.on("bot_uttered", function (message) {
         if (transport === "socket") receive(message);

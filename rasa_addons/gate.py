@@ -1,0 +1,85 @@
+"""What every channel checks before a message reaches the coach: size, emptiness and pace.
+
+REST, socket.io and Teams share one `Gate` per server. A message that is empty, longer than the configured
+length, or one too many from the same conversation or client is answered here, in the coach's Danish
+(`utter_besked_*` in domain.yml), and never reaches Rasa — nothing of it is stored. A conversation has at
+most `MAX_IN_FLIGHT` messages waiting at once, so a flood from one leader cannot queue up turns that hold the
+others back.
+"""
+from __future__ import annotations
+
+import contextlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+from bot import identity
+from bot import settings as settings_module
+
+DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
+MAX_IN_FLIGHT = 2
+REPLIES = {"tom": "utter_besked_tom", "for_lang": "utter_besked_for_lang", "vent_lidt": "utter_besked_vent_lidt"}
+
+
+@lru_cache(maxsize=None)
+def reply(kind: str, max_chars: int = 4000) -> str:
+    """The Danish reply for a refused message, from domain.yml like everything else the coach says."""
+    import yaml
+
+    responses = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
+    return responses[REPLIES[kind]][0]["text"].strip().format(max_tegn=f"{max_chars:,}".replace(",", "."))
+
+
+class Gate:
+    def __init__(self, settings: settings_module.Settings) -> None:
+        self.settings = settings
+        self.issuer = identity.Issuer(settings.session_secret, settings.session_ttl_days * 86400,
+                                      clock=_clock())
+        self.per_conversation = identity.RateLimiter(settings.messages_per_minute, settings.message_burst)
+        self.per_client = identity.RateLimiter(settings.client_messages_per_minute,
+                                               max(settings.client_messages_per_minute // 3, 20))
+        self.new_sessions = identity.RateLimiter(settings.sessions_per_minute, 2 * settings.sessions_per_minute)
+        self._in_flight: Dict[str, int] = {}
+
+    def refusal(self, sender: str, client: str, text: object) -> Optional[str]:
+        """Why this message gets a reply from the gate instead of the coach, or None."""
+        problem = identity.check_text(text, self.settings.max_message_chars)
+        if problem:
+            return problem
+        if self._in_flight.get(sender, 0) >= MAX_IN_FLIGHT:
+            return "vent_lidt"
+        if not self.per_conversation.allow(sender) or not self.per_client.allow(client or "?"):
+            return "vent_lidt"
+        return None
+
+    def reply(self, kind: str) -> str:
+        return reply(kind, self.settings.max_message_chars)
+
+    @contextlib.contextmanager
+    def turn(self, sender: str) -> Iterator[None]:
+        self._in_flight[sender] = self._in_flight.get(sender, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._in_flight[sender] - 1
+            if left:
+                self._in_flight[sender] = left
+            else:
+                del self._in_flight[sender]
+
+
+def _clock():
+    from rasa_addons.clock import now
+
+    return now
+
+
+_gate: Optional[Gate] = None
+
+
+def gate() -> Gate:
+    """The server's one gate, built on first use (channels are created before the event loop runs)."""
+    global _gate
+    if _gate is None:
+        _gate = Gate(settings_module.load())
+    return _gate

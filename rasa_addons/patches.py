@@ -1,0 +1,228 @@
+"""Fixes to Rasa 3.6 internals, installed once when this module is first imported (by every module of ours the
+Rasa server loads: components, tracker store, channels). They target Rasa 3.6's per-turn overhead, each found by profiling the running server with py-spy under `make bench`
+and each explained in the function that installs it (listed at the bottom of this file).
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Optional, Text
+
+
+def _compile_action_result_schema() -> None:
+    """Rasa 3.6 validates every action server answer with `jsonschema.validate`, which re-checks the schema
+    against the meta-schema on each call and then walks a `oneOf` over every event type for each event —
+    over a third of the Rasa server's time per turn in a form-based dialogue. The same schema compiled to
+    Python by fastjsonschema, with each event checked only against the alternative its `event` names (the
+    alternatives are told apart by that constant, so exactly one can match), accepts and rejects the same
+    answers (tests/test_rasa_addons.py) in a fraction of the time."""
+    import copy
+
+    import fastjsonschema
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    spec = copy.deepcopy(RemoteAction.action_response_format_spec())
+    event_schema = spec["properties"]["events"]["items"]
+    alternatives = event_schema.pop("oneOf")
+    envelope = fastjsonschema.compile(spec)
+    by_type = {alt["properties"]["event"]["const"]: fastjsonschema.compile({**event_schema, "allOf": [alt]})
+               for alt in alternatives}
+    if len(by_type) != len(alternatives):
+        raise RuntimeError("Rasa's action answer schema no longer tells event types apart by `event` alone")
+
+    def validate(result) -> None:
+        envelope(result)
+        for event in result.get("events") or []:
+            check = by_type.get(event["event"])
+            if check is None:
+                raise fastjsonschema.JsonSchemaException(f"data.events: unknown event type {event['event']!r}")
+            check(event)
+
+    def _validate_action_result(self, result):
+        try:
+            validate(result)
+            return True
+        except fastjsonschema.JsonSchemaException as e:
+            raise ValidationError(
+                f"{e.message}. Failed to validate Action server response from API, make sure your response "
+                f"from the Action endpoint is valid. For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            ) from e
+
+    RemoteAction._validate_action_result = _validate_action_result
+
+
+def _check_domain_emptiness_once() -> None:
+    """The processor asks `domain.is_empty()` for every parsed message, and Rasa answers by building a whole
+    empty `Domain` to compare with — six per cent of the server's time per turn. The empty domain's dictionary
+    is the same every time, so it is built once."""
+    from rasa.shared.core.domain import Domain
+
+    empty: Dict[Text, Any] = {}
+
+    def is_empty(self: Domain) -> bool:
+        if not empty:
+            empty.update(Domain.from_dict({}).as_dict())
+        return self.as_dict() == empty
+
+    Domain.is_empty = is_empty
+
+
+def _serialise_action_calls_with_ujson() -> None:
+    """Every call to the action server carries the whole tracker as JSON; aiohttp encodes it with the
+    standard library, the dearest step of the call. ujson (already a dependency of Rasa and Sanic) writes
+    the same JSON several times faster."""
+    import aiohttp
+    import ujson
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    def dumps(obj: Any) -> str:
+        return ujson.dumps(obj, ensure_ascii=False, escape_forward_slashes=False, reject_bytes=True)
+
+    def session_with_ujson(self: EndpointConfig) -> aiohttp.ClientSession:
+        """Rasa 3.6's `EndpointConfig.session`, with the JSON encoder as the one change."""
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) \
+            if self.basic_auth else None
+        return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=dumps,
+                                     timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+
+    EndpointConfig.session = session_with_ujson
+
+
+def _index_event_types() -> None:
+    """`Event.resolve_by_type` walks every subclass of `Event` (with `inspect.isabstract` on each) for every
+    event it reads back from the tracker store or the action server: a conversation of a few hundred events
+    costs thousands of walks per turn. A table filled on first use answers the same."""
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    known: Dict[Text, type] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
+        cls = known.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            if cls is not None and getattr(cls, "type_name", None) == type_name:
+                known[type_name] = cls
+        return cls
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def _run_graphs_without_dask() -> None:
+    """Rasa runs its NLU and policy graphs (several times per turn) through `dask.get`, which orders,
+    schedules and bookkeeps a graph of ten nodes as if it were a cluster job: a tenth of the server's time
+    per turn. The graphs are small, acyclic and run synchronously anyway, so each node is computed after the
+    nodes it needs, once, in the same thread — what `dask.get` (the synchronous scheduler) does, without the
+    scheduling."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
+            targets: Optional[list] = None) -> Dict[Text, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+        if inputs:
+            self._add_inputs_to_graph(inputs, graph)
+        try:
+            return dict(run_graph(graph, run_targets))
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run
+
+
+def run_graph(graph: Dict[Text, Any], targets: list) -> list:
+    """The values of `targets` in a dask-style graph: a task is a tuple of a callable and the keys of its
+    arguments; anything else is a value."""
+    done: Dict[Text, Any] = {}
+
+    def value(key: Text) -> Any:
+        if key not in done:
+            task = graph[key]
+            if isinstance(task, tuple) and task and callable(task[0]):
+                done[key] = task[0](*(value(a) if isinstance(a, str) and a in graph else a for a in task[1:]))
+            else:
+                done[key] = task
+        return done[key]
+
+    return [value(t) for t in targets]
+
+
+_nlu_executor: Optional[ThreadPoolExecutor] = None
+_in_flight = 0
+"""Messages the server is handling right now (the event loop is single-threaded, so a plain counter)."""
+
+
+def _parse_messages_beside_the_event_loop() -> None:
+    """Rasa runs the NLU pipeline inside the server's event loop, so while one leader's message is embedded
+    (e5, native code that releases the GIL) every other leader waits. One worker thread runs the pipeline
+    instead; messages are still parsed one at a time, but the loop keeps answering meanwhile. The embedding
+    gets both cores when this is the only message in flight, one when other leaders' turns need the other."""
+    import os
+
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.classifier import embedding_threads
+
+    cores = len(os.sched_getaffinity(0))
+    handle_message = MessageProcessor.handle_message
+
+    async def counted_handle_message(self: MessageProcessor, message):
+        global _in_flight
+        _in_flight += 1
+        try:
+            return await handle_message(self, message)
+        finally:
+            _in_flight -= 1
+
+    def parse_in_worker(self: MessageProcessor, threads: int, *args):
+        embedding_threads(threads)
+        return self._parse_message_with_graph(*args)
+
+    async def parse_message(self: MessageProcessor, message, tracker=None,
+                            only_output_properties: bool = True) -> Dict[Text, Any]:
+        global _nlu_executor
+        if self.http_interpreter:
+            parse_data = await self.http_interpreter.parse(message)
+        else:
+            if tracker is None:
+                tracker = DialogueStateTracker.from_events(message.sender_id, [])
+            if _nlu_executor is None:
+                _nlu_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+            parse_data = await asyncio.get_running_loop().run_in_executor(
+                _nlu_executor, parse_in_worker, self, 1 if _in_flight > 1 else cores, message, tracker,
+                only_output_properties,
+            )
+        self._update_full_retrieval_intent(parse_data)
+        self._check_for_unseen_features(parse_data)
+        return put_safety_first(parse_data, message.text)
+
+    MessageProcessor.handle_message = counted_handle_message
+    MessageProcessor.parse_message = parse_message
+
+
+def put_safety_first(parse_data: Dict[Text, Any], text: Optional[Text]) -> Dict[Text, Any]:
+    """Strain and crisis in the leader's own words decide the intent, whatever the NLU (or a typed
+    "/intent" payload, which skips the NLU) made of the message: the safety rules then answer it in every
+    state of the dialogue, inside the reflection form too. The NLU's own reading stays under `forstaaelse`."""
+    from bot import safety
+
+    concern = safety.assess(text)
+    intent = (parse_data.get("intent") or {}).get("name")
+    if concern and intent != concern and not (concern == "belastning" and intent == "krise"):
+        parse_data["intent"] = {"name": concern, "confidence": 1.0}
+        parse_data["intent_ranking"] = [parse_data["intent"]] + [
+            i for i in parse_data.get("intent_ranking") or [] if i.get("name") != concern]
+    return parse_data
+
+
+_compile_action_result_schema()
+_check_domain_emptiness_once()
+_serialise_action_calls_with_ujson()
+_index_event_types()
+_run_graphs_without_dask()
+_parse_messages_beside_the_event_loop()
