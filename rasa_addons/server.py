@@ -89,7 +89,7 @@ def action_app(settings, package: str = "actions"):
     async def require_secret(request):
         if request.path == "/health":
             return None
-        given = (request.headers.get(SECRET_HEADER) or "").encode()
+        given = (request.headers.get(SECRET_HEADER) or "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
             return response.json({"error": "unauthorized"}, status=401)
         return None

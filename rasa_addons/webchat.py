@@ -45,7 +45,7 @@ def content_security_policy(host: Optional[str]) -> str:
     """
     sockets = f" ws://{host} wss://{host}" if host and _HOST.match(host) else ""
     return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
         f"connect-src 'self'{sockets}; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'self'; object-src 'none'"
     )

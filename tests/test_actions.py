@@ -1,4 +1,5 @@
 """Every custom action with a real rasa_sdk Tracker and CollectingDispatcher: the Danish it says, the events."""
+import json
 import asyncio
 
 import pytest
@@ -230,8 +231,15 @@ def test_summary_in_the_leaders_words_with_their_weighting_in_the_picture(slots)
     assert "Din vægtning: Resultater 70 % og Relationer 30 %" in text
     assert '"Tale med MED-udvalget på mandag"' in text and '"inddrage frivillige"' in text
     assert "Linser, vi brugte: etikken" in text and "Værsgo" not in text
-    assert picture_of(messages)["vaegte"] == {"resultater": 70, "relationer": 30}
-    assert events == {"trin": "afsluttet"}
+    shown = picture_of(messages)
+    assert shown["vaegte"] == {"resultater": 70, "relationer": 30}
+    assert "svg" not in shown and "png" not in shown, "image data is never stored in the conversation"
+    assert events["trin"] == "afsluttet"
+    stored = events["balancebillede"]
+    assert stored["id"] == shown["id"] and stored["vaegtning"]["vaegte"] == {"resultater": 70, "relationer": 30}
+    assert len(json.dumps(stored)) < 1000
+    _, again = run(A.ActionOpsummereRefleksion(), tracker("", "vis_opsummering", {**done, "balancebillede": stored}))
+    assert "balancebillede" not in again, "an unchanged picture is not stored again"
 
 
 def test_summary_before_any_dilemma_says_so():
@@ -246,6 +254,7 @@ def test_skip_to_the_summary_at_any_point_and_gently_when_tired(slots):
     text = said(messages)
     assert text.startswith("Helt i orden — vi stopper spørgsmålene her.") and "Tag fat" not in text
     assert "du har meget at bære" in text
+    assert events.pop("balancebillede")["negligeret"] == slots["negligeret"]
     assert events == {"trin": "afsluttet", "pause": False, "requested_slot": None}
     messages, _ = run(A.ActionSpringeTilOpsummering(), tracker("spring til slutningen", "springe_til_opsummering", slots))
     assert said(messages).startswith("Selvfølgelig. Her er det, vi nåede:") and "Tag fat der, hvor du står" in said(messages)

@@ -97,7 +97,7 @@ def test_nlu_runs_beside_the_event_loop_and_returns_the_parse():
 
 @pytest.mark.parametrize("in_flight, expected", [(1, len(os.sched_getaffinity(0))), (20, 1)])
 def test_the_embedding_gets_every_core_only_when_one_leader_is_waiting(monkeypatch, in_flight, expected):
-    monkeypatch.setattr(rasa_addons, "_in_flight", in_flight)
+    monkeypatch.setattr(rasa_addons.patches, "_in_flight", in_flight)
     processor = _Processor()
     asyncio.run(MessageProcessor.parse_message(processor, UserMessage("hej", sender_id="leder")))
     assert processor.embedding_threads == expected

@@ -8,12 +8,12 @@ import uuid
 import pytest
 from rasa.core.lock_store import LockStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from conftest import ROOT
-from rasa_addons.tracker_store import SletbarSQLTrackerStore
+from rasa_addons.tracker_store import SletbarSQLTrackerStore, first_recent_session
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 POSTGRES = os.environ.get("BALANCECOACH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -65,12 +65,45 @@ def test_conversation_is_stored_and_deleted_for_real(store):
     assert asyncio.run(store.retrieve(sender)) is None
 
 
-def test_retention_removes_only_old_conversations(store):
-    old, new = uuid.uuid4().hex, uuid.uuid4().hex
-    asyncio.run(store.save(_tracker(old, ActionExecuted("action_listen", timestamp=time.time() - 40 * 86400))))
-    asyncio.run(store.save(_tracker(new, ActionExecuted("action_listen"))))
-    store.delete_older_than(time.time() - 30 * 86400)
-    assert _rows(store, old) == 0 and _rows(store, new) == 1
+def _session(days_ago, text):
+    at = time.time() - days_ago * 86400
+    return [ActionExecuted("action_session_start", timestamp=at), SessionStarted(timestamp=at),
+            ActionExecuted("action_listen", timestamp=at), UserUttered(text, timestamp=at + 1),
+            ActionExecuted("action_listen", timestamp=at + 2)]
+
+
+def test_retention_goes_by_each_sessions_own_age(store):
+    gone, returning, recent = (uuid.uuid4().hex for _ in range(3))
+    asyncio.run(store.save(_tracker(gone, *_session(40, "en gammel samtale om budgettet"))))
+    asyncio.run(store.save(_tracker(returning, *_session(40, "det gamle dilemma om vagtplanen"),
+                                    *_session(2, "et nyt dilemma om rekruttering"))))
+    asyncio.run(store.save(_tracker(recent, *_session(29, "stadig inden for de 30 dage"))))
+    assert store.purge() == 10
+    assert _rows(store, gone) == 0 and _rows(store, returning) == 5 and _rows(store, recent) == 5
+    kept = asyncio.run(store.retrieve_full_tracker(returning))
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["et nyt dilemma om rekruttering"]
+    assert store.purge() == 0
+
+
+def test_the_first_recent_session_decides_what_stays():
+    rows = [(1, 10.0, "action_session_start"), (2, 11.0, None), (3, 50.0, "action_session_start"), (4, 51.0, None),
+            (5, 90.0, "action_session_start"), (6, 91.0, None)]
+    assert first_recent_session(rows, 0.0) == 1
+    assert first_recent_session(rows, 40.0) == 3
+    assert first_recent_session(rows, 51.5) == 5
+    assert first_recent_session(rows, 100.0) is None
+
+
+def test_sqlite_overwrites_deleted_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("BALANCECOACH_STATE_DIR", str(tmp_path))
+    store = SletbarSQLTrackerStore(domain=DOMAIN, database_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    secret = "Min medarbejder Karen har fået en advarsel"
+    sender = uuid.uuid4().hex
+    asyncio.run(store.save(_tracker(sender, *_session(40, secret))))
+    needle = b"Min medarbejder Karen"  # as stored: JSON with non-ASCII escaped
+    assert needle in (tmp_path / "tracker.db").read_bytes()
+    store.purge()
+    assert needle not in (tmp_path / "tracker.db").read_bytes()
 
 
 def test_production_endpoints_use_redis_locks(monkeypatch):
@@ -81,6 +114,7 @@ def test_production_endpoints_use_redis_locks(monkeypatch):
     except Exception:
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     monkeypatch.setenv("ACTION_PORT", "5055")
+    monkeypatch.setenv("BALANCECOACH_ACTION_SECRET", "x" * 40)
     monkeypatch.setenv("BALANCECOACH_REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("BALANCECOACH_REDIS_PORT", "6379")
     config = read_endpoint_config(str(ROOT / "endpoints.production.yml"), "lock_store")

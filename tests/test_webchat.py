@@ -66,7 +66,7 @@ def assert_secure_headers(response):
     assert csp["default-src"] == ["'none'"]
     assert csp["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval', no other origin
     assert csp["style-src"] == ["'self'"]
-    assert csp["img-src"] == ["'self'", "data:"]
+    assert csp["img-src"] == ["'self'", "blob:"]  # the picture: fetched with the token, shown as a blob
     assert csp["object-src"] == ["'none'"] and csp["base-uri"] == ["'none'"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
