@@ -38,7 +38,6 @@ def _prepare():
         print(f"Indstillingerne kan ikke bruges: {error}", file=sys.stderr)
         raise SystemExit(2)
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(settings.max_request_bytes)
     return settings
 
 
@@ -56,6 +55,8 @@ def _configure_logging() -> None:
 
 def run_rasa(model: str) -> None:
     settings = _prepare()
+    # Leaders' requests only; the action server receives whole trackers and keeps Sanic's default.
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(settings.max_request_bytes)
     if settings.clock_file:
         from rasa_addons.clock import install
 

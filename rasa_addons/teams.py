@@ -113,9 +113,11 @@ class TeamsOutput(BotFramework):
         return "teams"
 
     def __init__(self, settings: settings_module.Settings, conversation: Dict[Text, Any], bot: Dict[Text, Any],
-                 service_url: Text, remember_buttons: Optional[Callable[[str, Dict[str, str]], None]] = None) -> None:
+                 service_url: Text, remember_buttons: Optional[Callable[[str, Dict[str, str]], None]] = None,
+                 user_id: Text = "") -> None:
         super().__init__(settings.teams_app_id, settings.teams_app_password, conversation, bot, service_url)
         self.settings = settings
+        self.user_id = user_id  # Teams' id of the leader; the conversation's own id is ours (tenant + AAD id)
         self.remember_buttons = remember_buttons or (lambda conversation_id, choices: None)
 
     async def _get_headers(self) -> Optional[Dict[Text, Any]]:
@@ -141,7 +143,7 @@ class TeamsOutput(BotFramework):
             logger.error("Teams: could not send the reply: %s", error)
 
     def prepare_message(self, recipient_id: Text, message_data: Dict[Text, Any]) -> Dict[Text, Any]:
-        data = super().prepare_message(recipient_id, message_data)
+        data = super().prepare_message(self.user_id or recipient_id, message_data)
         data.setdefault("textFormat", "plain")
         data.pop("channelData", None)  # Rasa adds a notification alert to every message; Teams needs none
         return data
@@ -156,7 +158,7 @@ class TeamsOutput(BotFramework):
             message = {
                 "text": text,
                 "suggestedActions": {
-                    "to": [recipient_id],
+                    "to": [self.user_id or recipient_id],
                     "actions": [{"type": "imBack", "title": t, "value": t} for t, _ in choices],
                 },
             }
@@ -389,7 +391,7 @@ class TeamsInput(BotFrameworkInput):
                 conversation = activity["conversation"]
                 sender = identity.teams_sender(self.tenant_of(activity), activity["from"]["aadObjectId"])
                 out = TeamsOutput(self.settings, conversation, activity["recipient"], activity["serviceUrl"],
-                                  self.remember_buttons)
+                                  self.remember_buttons, user_id=activity["from"]["id"])
                 text = identity.clean_text(self.message_text(activity))
             except (KeyError, TypeError, AttributeError, identity.IdentityError) as error:
                 return response.json({"error": f"incomplete activity: {error}"}, status=HTTPStatus.BAD_REQUEST)

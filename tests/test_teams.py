@@ -148,6 +148,9 @@ def post(coach, microsoft, text, conversation, token="valid", user="29:1Xq0leder
     activity.update({"text": text, "id": str(int(time.time() * 1000)), "serviceUrl": f"{microsoft.url}/connector/"})
     activity["conversation"]["id"] = conversation
     activity["from"]["id"] = user
+    activity["from"]["aadObjectId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, conversation))  # one leader per chat
+    if "conversation_" in changes:  # a whole conversation object, not just its id
+        changes["conversation"] = changes.pop("conversation_")
     activity.update(changes)
     headers = {"Content-Type": "application/json"}
     if token == "valid":
@@ -273,7 +276,7 @@ def captured_output(**settings):
     from bot import settings as settings_module
     from rasa_addons.teams import TeamsInput, TeamsOutput
 
-    base = dataclasses.replace(settings_module.load({"BALANCECOACH_AUTH_TOKEN": "x"}),
+    base = dataclasses.replace(settings_module.load({"BALANCECOACH_SESSION_SECRET": "s" * 40, "BALANCECOACH_ACTION_SECRET": "a" * 40}),
                                teams_app_id=APP_ID, teams_app_password=PASSWORD, **settings)
     channel = TeamsInput(base)
     out = TeamsOutput(base, {"id": "a:1enhed"}, {"id": f"28:{APP_ID}"}, "https://smba.trafficmanager.net/emea/",
@@ -320,3 +323,87 @@ def test_text_goes_as_plain_text_and_the_picture_as_png_with_it():
     assert message["text"] == "Her er din balance <b>fed</b>" and message["textFormat"] == "plain"
     assert message["attachments"] == [{"contentType": "image/png", "name": "balancebillede.png",
                                        "contentUrl": "data:image/png;base64,iVBORw0KGgo="}]
+
+
+# --- identity and hostile input ----------------------------------------------------------------------------------
+
+def stored_events(coach, sender=None):
+    import sqlite3
+
+    with sqlite3.connect(coach.settings.database_url[len("sqlite:///"):]) as db:
+        if sender is None:
+            return db.execute("select count(*) from events").fetchone()[0]
+        return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
+
+
+def test_a_teams_activity_naming_a_web_conversation_cannot_reach_it(coach, microsoft):
+    victim = coach.conversation()
+    victim.say(DILEMMA)
+    before = stored_events(coach, victim.sender)
+    for field in ("id", "aadObjectId"):
+        conversation = new_conversation()
+        activity_from = dict(TEAMS_ACTIVITY["from"], **{field: victim.sender})
+        response, replies = post(coach, microsoft, "vis opsummeringen", conversation, **{"from": activity_from})
+        assert response.status_code == 200
+        assert "trivslen" not in text_of(replies) and "hjemmeplejen" not in text_of(replies)
+    assert stored_events(coach, victim.sender) == before
+    teams_ids = [sid for sid in _senders(coach) if sid.startswith("teams:")]
+    assert teams_ids and all(sid.startswith(f"teams:{TENANT}:") for sid in teams_ids)
+
+
+def _senders(coach):
+    import sqlite3
+
+    with sqlite3.connect(coach.settings.database_url[len("sqlite:///"):]) as db:
+        return [row[0] for row in db.execute("select distinct sender_id from events")]
+
+
+@pytest.mark.parametrize("change", [
+    {"channelId": "webchat"},
+    {"channelData": {"tenant": {"id": "11111111-2222-3333-4444-555555555555"}},
+     "conversation": {"conversationType": "personal", "tenantId": "11111111-2222-3333-4444-555555555555"}},
+])
+def test_activities_from_another_channel_or_tenant_are_refused(coach, microsoft, change):
+    before = stored_events(coach)
+    conversation = new_conversation()
+    change = copy.deepcopy(change)
+    if "conversation" in change:
+        change["conversation"]["id"] = conversation
+        change["conversation_"] = change.pop("conversation")
+    response, replies = post(coach, microsoft, "hej", conversation, **change)
+    assert response.status_code == 403 and replies == []
+    assert stored_events(coach) == before
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", "Skriv gerne et par ord"),
+    ("   ", "Skriv gerne et par ord"),
+    ("ord " * 1200, "4.000 tegn"),
+    ("<script>alert(1)</script> og \u202ebudgettet", None),
+    ("'; DROP TABLE events; --", None),
+    ("😩 personalet 💔", None),
+])
+def test_hostile_teams_messages_get_a_friendly_reply(coach, microsoft, text, expected):
+    conversation = new_conversation()
+    response, replies = post(coach, microsoft, text, conversation)
+    assert response.status_code == 200 and text_of(replies).strip()
+    assert "\u202e" not in text_of(replies) and all(r["textFormat"] == "plain" for r in replies)
+    if expected:
+        assert expected in text_of(replies)
+        sender = f"teams:{TENANT}:{uuid.uuid5(uuid.NAMESPACE_URL, conversation)}"
+        assert stored_events(coach, sender) == 0
+
+
+@pytest.mark.parametrize("body, content_type, status", [
+    (b'{"type": "message", "text": ', "application/json", 400),
+    (b"[1, 2, 3]", "application/json", 400),
+    (b'{"type": "message", "text": "\xff\xfe"}', "application/json", 400),
+    (b"x" * 1_000_000, "application/json", 413),
+])
+def test_malformed_teams_requests_get_a_clear_4xx(coach, microsoft, body, content_type, status):
+    before = stored_events(coach)
+    response = requests.post(f"{coach.url}/webhooks/teams/webhook", data=body, timeout=60,
+                             headers={"Content-Type": content_type, "Authorization": f"Bearer {microsoft.token()}"})
+    assert response.status_code == status
+    assert stored_events(coach) == before
+    assert requests.get(f"{coach.url}/", timeout=10).status_code == 200
