@@ -35,10 +35,14 @@ ANSWERS = [
 ]
 XSS = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", '"><svg onload=alert(3)>']
 
+INTRANET_PORT = 5690
+
+
 @pytest.fixture(scope="module")
 def coach(tmp_path_factory):
     state = tmp_path_factory.mktemp("browser")
-    with Stack(isolated_settings(5605, 5655, state), log_dir=state / "logs") as stack:
+    settings = isolated_settings(5605, 5655, state, BALANCECOACH_CORS_ORIGINS=f"http://localhost:{INTRANET_PORT}")
+    with Stack(settings, log_dir=state / "logs") as stack:
         yield stack
 
 
@@ -126,19 +130,35 @@ def csp_violations(errors):
 
 
 def assert_picture(page):
+    """The picture is fetched by id with the conversation's token and shown from blob: URLs."""
     img = page.locator(".bc-picture img")
     img.scroll_into_view_if_needed()
-    assert img.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    page.wait_for_function("() => { const i = document.querySelector('.bc-picture img');"
+                           " return i && i.src && i.complete && i.naturalWidth > 0; }", timeout=20000)
+    assert img.get_attribute("src").startswith("blob:")
     assert img.evaluate("i => i.complete && i.naturalWidth") > 300
     alt = img.get_attribute("alt")
     assert alt.startswith("Dit balancebillede.") and "overset" in alt
     links = page.locator(".bc-picture a[download]")
+    page.wait_for_function("() => [...document.querySelectorAll('.bc-picture a[download]')].every(a => a.href)")
     assert [links.nth(i).get_attribute("download") for i in range(links.count())] == [
         "balancebillede.svg", "balancebillede.png"]
-    assert links.nth(1).get_attribute("href").startswith("data:image/png;base64,iVBOR")
+    assert links.nth(1).get_attribute("href").startswith("blob:")
 
 
-def test_a_leader_reaches_the_summary_with_the_balance_picture(chat):
+def picture_file(page, base_url, kind):
+    """The picture the page shows, fetched as the widget does: by id, with the conversation's token."""
+    import requests
+
+    saved = page.evaluate("() => JSON.parse(Object.values(sessionStorage)[0])")
+    picture = [e for e in saved["entries"] if e["k"] == "p"][-1]["picture"]
+    response = requests.get(f"{base_url}/webhooks/rest/billede/{picture['id']}.{kind}",
+                            headers={"Authorization": f"Bearer {saved['token']}"}, timeout=30)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_leader_reaches_the_summary_with_the_balance_picture(chat, coach):
     c = chat()
     csp = c.response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
@@ -148,8 +168,8 @@ def test_a_leader_reaches_the_summary_with_the_balance_picture(chat):
     assert_picture(c.page)
     alt = c.page.locator(".bc-picture img").get_attribute("alt")
     assert "Resultater: vægt 60 %" in alt and "Relationer: vægt 40 %" in alt, "the picture draws the leader's 60/40"
-    svg = c.page.locator(".bc-picture img").evaluate("i => atob(i.src.split(',')[1])")
-    assert "vægt 60 %".encode("utf-8").decode("latin-1") in svg
+    assert "vægt 60 %" in picture_file(c.page, coach.url, "svg").text
+    assert picture_file(c.page, coach.url, "png").content[:4] == b"\x89PNG"
     c.shot("webchat-opsummering")
     c.page.locator(".bc-picture").screenshot(path=str(ARTIFACTS / "webchat-balancebillede.png"))
     assert c.dialogs == [] and csp_violations(c.errors) == [] and c.errors == []
@@ -253,13 +273,14 @@ def test_without_socketio_the_widget_falls_back_to_rest(chat):
     assert c.page.get_attribute("html", "data-balancecoach") == "rest"
     assert "chatbot" in c.bot_texts()[0]
     c.to_summary()
-    assert_picture(c.page)  # REST carries the picture as custom.data.balancebillede
+    assert_picture(c.page)  # REST carries the picture's id in custom.data.balancebillede
     c.shot("webchat-rest-opsummering")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def intranet():
-    """Another origin on this machine (as an intranet server on the same network as the coach)."""
+    """Another origin on this machine (as an intranet server on the same network as the coach), configured in
+    BALANCECOACH_CORS_ORIGINS."""
     pages = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -274,7 +295,7 @@ def intranet():
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", INTRANET_PORT), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://localhost:{server.server_address[1]}", pages
     server.shutdown()
@@ -330,3 +351,48 @@ def test_text_contrast_meets_wcag_aa(chat):
     ratios = c.page.locator(", ".join(selectors)).evaluate_all(CONTRAST)
     assert len(ratios) >= len(selectors)
     assert all(ratio >= 4.5 for _, ratio in ratios), ratios
+
+
+def stored(page):
+    """Everything the page keeps in the browser's storage, as text."""
+    return page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+
+
+def test_slet_mine_data_clears_the_browser_too_and_a_reload_starts_fresh(chat):
+    c = chat()
+    c.say(DILEMMA)
+    assert "hjemmeplejen" in stored(c.page)
+    sender = c.page.evaluate("() => JSON.parse(Object.values(sessionStorage)[0]).sender")
+    asked = c.say("slet mine data")
+    assert "slette hele samtalen" in asked[-1]
+    before = c.entries()
+    c.page.click("text=Ja, slet samtalen")
+    deadline = time.time() + 30
+    while not any("Samtalen er slettet" in t for t in c.bot_texts()):
+        assert time.time() < deadline, c.bot_texts()
+        c.page.wait_for_timeout(100)
+    assert c.user_texts() == [] and c.bot_texts() == [t for t in c.bot_texts() if "Samtalen er slettet" in t]
+    assert before > 2 and "hjemmeplejen" not in stored(c.page)
+    c.page.wait_for_function("() => Object.values(sessionStorage).some(v => JSON.parse(v).sender)")
+    assert c.page.evaluate("() => JSON.parse(Object.values(sessionStorage)[0]).sender") != sender
+    c.shot("webchat-slettet")
+    c.page.reload()
+    c.page.wait_for_selector(".bc-bot")
+    c.page.wait_for_timeout(500)
+    assert c.user_texts() == [] and "hjemmeplejen" not in " ".join(c.bot_texts())
+    assert "chatbot" in c.bot_texts()[0], "after a reload the coach greets a new conversation"
+    assert "Jeg hører" in c.say(DILEMMA)[-2], "and the new conversation works"
+
+
+def test_a_new_browser_context_shows_nothing_of_an_earlier_leader(chat):
+    first = chat()
+    first.say(DILEMMA)
+    assert "hjemmeplejen" in " ".join(first.user_texts())
+    assert "hjemmeplejen" not in first.page.evaluate("() => JSON.stringify(Object.entries(localStorage))")
+    second = chat()
+    assert "hjemmeplejen" not in " ".join(second.user_texts() + second.bot_texts())
+    assert "hjemmeplejen" not in stored(second.page)
+    tab = first.context.new_page()  # sessionStorage is per tab: another tab of the same browser starts fresh
+    tab.goto(first.page.url)
+    tab.wait_for_selector(".bc-bot")
+    assert "hjemmeplejen" not in " ".join(tab.locator(".bc-text").all_inner_texts())

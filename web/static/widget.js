@@ -299,7 +299,7 @@
 
   function receive(message) {
     if (!message || typeof message !== "object") return;
-    if (dataOf(message).samtale_slettet === true) { deleted(message.text); return; }
+    if (dataOf(message).samtale_slettet === true) { deleted(message.text || lastBotText()); return; }
     var buttons = (message.quick_replies || message.buttons || [])
       .filter(function (b) { return b && typeof b.title === "string" && typeof b.payload === "string"; })
       .map(function (b) { return { title: b.title, payload: b.payload }; });
@@ -309,6 +309,15 @@
     var picture = pictureOf(message);
     if (picture) add({ k: "p", picture: picture });
     lingerTyping();
+  }
+
+  // socket.io delivers a reply's text and its custom data as two messages: the text came just before.
+  function lastBotText() {
+    for (var i = state.entries.length - 1; i >= 0; i--) {
+      if (state.entries[i].k === "b") return state.entries[i].text;
+      if (state.entries[i].k === "u") break;
+    }
+    return "";
   }
 
   // The server deleted the conversation: so does the browser. The confirmation is shown, not kept, and a
