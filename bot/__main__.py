@@ -1,4 +1,4 @@
-"""Command line: `python -m bot analyse|train|serve|eval-nlu|eval-conversations|bench|sample`."""
+"""Command line: `python -m bot analyse|train|serve|eval-nlu|eval-conversations|bench|sample|api-token`."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +77,21 @@ def cmd_eval_conversations(args) -> int:
     return conversation_report([Path(g) for g in args.gold])
 
 
+def cmd_api_token(args) -> int:
+    """A JWT for Rasa's HTTP API (when BALANCECOACH_API=1), valid for `--minutes`: for operators, printed on
+    request only, never at start."""
+    import time
+
+    import jwt
+
+    from . import settings
+
+    s = settings.load({**os.environ, "BALANCECOACH_API": "1"})
+    claims = {"user": {"username": args.user, "role": "admin"}, "exp": int(time.time()) + 60 * args.minutes}
+    print(jwt.encode(claims, s.api_secret, algorithm="HS256"))
+    return 0
+
+
 def cmd_sample(args) -> int:
     from .sample import main as sample
 
@@ -110,6 +125,10 @@ def main(argv=None) -> int:
         func=cmd_sample
     )
     sub.add_parser("bench", help="training time, throughput, memory").set_defaults(func=cmd_bench)
+    p = sub.add_parser("api-token", help="a JWT for Rasa's HTTP API (BALANCECOACH_API=1), printed once")
+    p.add_argument("--minutes", type=int, default=60)
+    p.add_argument("--user", default="drift")
+    p.set_defaults(func=cmd_api_token)
     args = parser.parse_args(argv)
     if args.command == "analyse" and not args.text:
         args.text = None

@@ -35,3 +35,20 @@ def test_readme_make_targets_exist():
     targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.M))
     shown = set(re.findall(r"`make ([a-z-]+)`", readme))
     assert shown and shown <= targets, shown - targets
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    source = (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+    retired = {"BALANCECOACH_AUTH_TOKEN"}  # read only to refuse it with a message saying what replaced it
+    retired |= {"RASA_TELEMETRY_ENABLED"}  # set for the child processes, not read
+    read = set(re.findall(r'"((?:BALANCECOACH|RASA|ACTION)_[A-Z_]+)"', source)) - retired
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), flags=re.M))
+    assert read - documented == set()
+    assert documented - read <= {"GOMP_SPINCOUNT"}, documented - read
+
+
+def test_docs_name_only_real_files():
+    for doc in (ROOT / "docs").glob("*.md"):
+        text = doc.read_text(encoding="utf-8")
+        for path in re.findall(r"`((?:bot|rasa_addons|actions|web|tests)/[\w./-]+\.(?:py|js|json|yml|md))`", text):
+            assert (ROOT / path).exists(), f"{doc.name}: {path}"
