@@ -188,7 +188,7 @@ class Settings:
     max_request_bytes: int = 65536
     messages_per_minute: int = 30  # per conversation, after a burst of `message_burst`
     message_burst: int = 20
-    client_messages_per_minute: int = 600  # per client address, all its conversations together
+    client_messages_per_minute: int = 1200  # per client address, all its conversations together
     sessions_per_minute: int = 30  # new conversations per client address, after a burst of 60
     clock_file: str = ""  # tests only: a file with a clock offset in seconds (rasa_addons/server.py)
     hjaelp: CrisisHelp = CrisisHelp()
@@ -302,7 +302,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         max_request_bytes=_number(env, "BALANCECOACH_MAX_REQUEST_BYTES", 65536, 4096),
         messages_per_minute=_number(env, "BALANCECOACH_MESSAGES_PER_MINUTE", 30),
         message_burst=_number(env, "BALANCECOACH_MESSAGE_BURST", 20),
-        client_messages_per_minute=_number(env, "BALANCECOACH_CLIENT_MESSAGES_PER_MINUTE", 600),
+        client_messages_per_minute=_number(env, "BALANCECOACH_CLIENT_MESSAGES_PER_MINUTE", 1200),
         sessions_per_minute=_number(env, "BALANCECOACH_SESSIONS_PER_MINUTE", 30),
         clock_file=env.get("BALANCECOACH_CLOCK_FILE", "").strip(),
         database_url=database_url,

@@ -155,7 +155,9 @@ def serve(shell: bool = False) -> int:
         stack._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
         try:
             return subprocess.call(
-                [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(s.endpoints)],
+                [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(s.endpoints),
+                 # rasa shell talks to its own server through Rasa's plain REST channel: loopback only
+                 "--interface", "127.0.0.1", "--port", str(s.rasa_port)],
                 cwd=ROOT, env=s.child_env(),
             )
         finally:

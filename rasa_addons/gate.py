@@ -68,6 +68,11 @@ class Gate:
                 del self._in_flight[sender]
 
 
+def client_of(request) -> str:
+    """The client's address (behind a reverse proxy Sanic's PROXIES_COUNT/REAL_IP_HEADER decide it)."""
+    return request.remote_addr or request.ip or "?"
+
+
 def _clock():
     from rasa_addons.clock import now
 

@@ -27,14 +27,9 @@ from sanic.response import HTTPResponse
 
 from bot import identity
 from rasa_addons import pictures
-from rasa_addons.gate import gate
+from rasa_addons.gate import client_of, gate
 
 logger = logging.getLogger(__name__)
-
-
-def client_of(request: Request) -> str:
-    """The client's address (behind a reverse proxy Sanic's PROXIES_COUNT/REAL_IP_HEADER decide it)."""
-    return request.remote_addr or request.ip or "?"
 
 
 def refused(status: HTTPStatus, error: str, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:

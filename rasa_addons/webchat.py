@@ -149,7 +149,7 @@ class SecureSocketIOInput(SocketIOInput):
         from socketio import AsyncServer
 
         from bot import identity
-        from rasa_addons.gate import gate
+        from rasa_addons.gate import client_of, gate
 
         settings = gate().settings
         # CORS headers come from Sanic (Rasa's configure_cors, configured origins only); engine.io must not
@@ -172,7 +172,8 @@ class SecureSocketIOInput(SocketIOInput):
             if origin and origin.rstrip("/") not in settings.cors_origins and \
                     origin.split("://", 1)[-1].rstrip("/") != host:
                 return False
-            clients[sid] = environ.get("REMOTE_ADDR") or "?"
+            request = environ.get("sanic.request")  # engine.io's own REMOTE_ADDR is always 127.0.0.1
+            clients[sid] = client_of(request) if request is not None else "?"
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
