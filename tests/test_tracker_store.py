@@ -176,3 +176,23 @@ def test_a_retrieved_conversation_saves_without_counting_and_across_a_new_sessio
     assert statements and not any("count(" in s for s in statements)
     assert _rows(store, sender) == 5
     assert list(asyncio.run(store.retrieve(sender)).events) == new_session
+
+
+def test_on_postgresql_one_purge_runs_at_a_time(monkeypatch, tmp_path):
+    import sqlalchemy as sa
+
+    from rasa_addons.tracker_store import PURGE_LOCK_KEY
+
+    if not _postgres_up():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    monkeypatch.setenv("BALANCECOACH_STATE_DIR", str(tmp_path))
+    store = SletbarSQLTrackerStore(domain=DOMAIN, database_url=POSTGRES)
+    sender = uuid.uuid4().hex
+    asyncio.run(store.save(_tracker(sender, *_session(40, "en gammel samtale"))))
+    other_server = sa.create_engine(POSTGRES)
+    with other_server.connect() as connection:
+        transaction = connection.begin()
+        assert connection.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PURGE_LOCK_KEY}).scalar()
+        assert store.purge() == 0 and _rows(store, sender) == 5, "another server's purge holds the lock"
+        transaction.rollback()
+    assert store.purge() >= 5 and _rows(store, sender) == 0
