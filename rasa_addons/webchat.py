@@ -116,8 +116,8 @@ class WebChatInput(InputChannel):
 
         @webchat.route("/tekster.json", methods=["GET"])
         async def danish(request: Request) -> HTTPResponse:
-            # Fetched by the widget, also from other intranet pages: the server's --cors setting (Stack: "*")
-            # answers those, as it does for socket.io polling and the REST fallback.
+            # Fetched by the widget, also from other intranet pages: CORS for the origins in
+            # BALANCECOACH_CORS_ORIGINS (Rasa's configure_cors), as for socket.io polling and REST.
             return response.json(texts()["widget"], dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
         @webchat.route("/static/<name:path>", methods=["GET"])
