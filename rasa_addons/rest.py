@@ -103,8 +103,13 @@ class SessionRestInput(InputChannel):
             if problem:
                 return gate_reply(sender, problem)
             collector = CollectingOutputChannel()
-            with gate().turn(sender):
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata={}))
+            try:
+                with gate().turn(sender):
+                    await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                     metadata={}))
+            except Exception:  # as Rasa's own REST channel: logged, and the client gets JSON, not a trace
+                logger.exception("Message of conversation %s could not be handled", sender)
+                return refused(HTTPStatus.INTERNAL_SERVER_ERROR, "the message could not be handled")
             return response.json(collector.messages, dumps=_dumps)
 
         @rest.route("/billede/<name>", methods=["GET"])
