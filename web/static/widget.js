@@ -242,6 +242,7 @@
     figure.appendChild(caption);
     fetchPicture(picture.id, "svg", function (url) {
       if (!url) { figure.replaceChild(el("p", { class: "bc-picture-text" }, img.alt), img); return; }
+      img.addEventListener("load", scrollDown); // it arrives after its place in the log was made
       img.src = url;
       svgLink.href = url;
     });
