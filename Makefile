@@ -20,6 +20,7 @@ NODE_DEPS     := node_modules/.installed
 CHROMIUM      := /usr/bin/chromium
 RASA_MODEL    := models/balancecoach.tar.gz
 ANALYSE_MODEL := models/analyse.pkl
+NAMES         := models/navne.json
 RASA_DATA     := data/nlu data/rules data/stories
 NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
@@ -54,7 +55,11 @@ $(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
 $(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexicon.py bot/text.py bot/meaning.py bot/knowledge.py
 	$(PY) -m bot train --out $@
 
-train: $(RASA_MODEL) $(ANALYSE_MODEL) ## Train the Rasa model and the analysis classifier (only when their inputs changed)
+# The names the redaction recognises, from PyPI's names-dataset (read here once; the coach never loads it).
+$(NAMES): $(VENV)/.installed scripts/build_names.py
+	$(PY) scripts/build_names.py --out $@
+
+train: $(RASA_MODEL) $(ANALYSE_MODEL) $(NAMES) ## Train the Rasa model and the analysis classifier, build the name list (only when inputs changed)
 
 run: train ## Run the coach: action server (5055) + Rasa server (5005, REST + socket.io), SQLite tracker store
 	$(PY) -m bot serve

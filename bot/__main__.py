@@ -46,6 +46,17 @@ def cmd_analyse(args) -> int:
     return 0
 
 
+def cmd_redact(args) -> int:
+    """One text per line in, one JSON object per line out: {"tekst": <the text with names and numbers out>}."""
+    from .redaction import redact
+
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    for line in sys.stdin:
+        sys.stdout.write(json.dumps({"tekst": redact(line.rstrip("\n"))}, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_train(args) -> int:
     from . import classifier
     from .knowledge import default_model
@@ -110,6 +121,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("analyse", help="analyse a text (or stdin, one text per line) and print JSON")
     p.add_argument("text", nargs="*", default=None)
     p.set_defaults(func=cmd_analyse)
+    sub.add_parser("redact", help="names and numbers out of each line on stdin, as JSON").set_defaults(func=cmd_redact)
     p = sub.add_parser("train", help="train the analysis classifier from data/analyse/")
     p.add_argument("--out", default="models/analyse.pkl")
     p.set_defaults(func=cmd_train)

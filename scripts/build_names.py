@@ -1,0 +1,39 @@
+"""Build models/navne.json, the first names and surnames the redaction recognises, from PyPI's `names-dataset`.
+
+The dataset (names by country, from public profiles; ~2 GB in memory) is read once at build time, never by the
+coach: Danish names in depth, and the commonest names of the countries most of Denmark's immigrants and their
+descendants come from, so "Mohammed" and "Fatima" are known as well as "Mette" and "Søren".
+"""
+import argparse
+import json
+from pathlib import Path
+
+DANISH = ("DK", 4000)
+# Countries of origin of most immigrants and descendants in Denmark (Danmarks Statistik), as the dataset has them.
+OTHERS = ("TR", "SY", "IQ", "IR", "AF", "PK", "LB", "PS", "MA", "DZ", "TN", "EG", "JO", "SA", "PL", "LT", "RU",
+          "DE", "NO", "SE", "IS", "GB", "NL", "IN", "PH", "ET", "CN", "TH")
+PER_OTHER = 400
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="models/navne.json")
+    args = parser.parse_args()
+    from names_dataset import NameDataset
+
+    dataset = NameDataset()
+    first, last = set(), set()
+    for country, n in [DANISH] + [(c, PER_OTHER) for c in OTHERS]:
+        for names in dataset.get_top_names(n=n, country_alpha2=country).get(country, {}).values():
+            first.update(names)
+        last.update(dataset.get_top_names(n=n, country_alpha2=country, use_first_names=False).get(country, []))
+    keep = lambda names: sorted(n for n in names if len(n) > 1 and n[0].isupper())  # noqa: E731
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"kilde": "names-dataset 3.3.1", "fornavne": keep(first),
+                                          "efternavne": keep(last)}, ensure_ascii=False))
+    print(f"{args.out}: {len(keep(first))} fornavne, {len(keep(last))} efternavne")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
