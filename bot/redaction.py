@@ -6,9 +6,12 @@ Numbers have shapes (CPR with a real date, Danish phone numbers, e-mail, a stree
 scripts/build_names.py: Danish names in depth and the commonest names of the countries Denmark's immigrants
 come from), read with the one thing Danish spelling gives away: inside a sentence only proper nouns are
 capitalised. So a listed name inside a sentence is a name ("og Bo er gået ned"), unless it is a place after a
-preposition ("i Sunds") or part of a body ("Herning Kommune"); at the start of a sentence a listed name that is
-also a Danish word ("Hans datter", "Min chef", "Ring til mig") counts only when a name or a verb follows it
-("Per og Lone", "Kim har sendt"). A capitalised word right after a name is part of it ("Mohammed Al-Hassan").
+preposition ("i Sunds") or part of a body ("Herning Kommune"). At the start of a sentence a listed name that is
+also a Danish word counts only with more evidence: a pronoun or other function word ("Hans datter", "De
+siger", "Hvad mener I") only when a name follows ("Hans Ove Mikkelsen"); one of the commonest Danish first
+names ("Kim har sendt", "Per og Lone") also when a verb or "og" and a name follows; any other Danish word
+("Familien vil", "Ring til mig") only when a name follows. A capitalised word right after a name is part of it
+("Mohammed Al-Hassan").
 """
 from __future__ import annotations
 
@@ -44,11 +47,18 @@ class NamesMissing(FileNotFoundError):
 
 
 @lru_cache(maxsize=1)
-def _names() -> Tuple[FrozenSet[str], FrozenSet[str]]:
+def _names() -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
     if not NAMES_FILE.exists():
         raise NamesMissing(f"{NAMES_FILE} findes ikke; kør 'make train' (scripts/build_names.py)")
     data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
-    return frozenset(data["fornavne"]), frozenset(data["efternavne"])
+    return frozenset(data["fornavne"]), frozenset(data["efternavne"]), frozenset(data["almindelige_danske"])
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> FrozenSet[str]:
+    from spacy.lang.da.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @lru_cache(maxsize=1)
@@ -64,8 +74,9 @@ def _is_capitalised(word: str) -> bool:
 
 
 def _names_in(text: str) -> List[Tuple[int, int]]:
-    first, last = _names()
+    first, last, common = _names()
     danish = _danish_words()
+    function_words = _function_words()
     words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     found = [False] * len(words)
     for i, (start, end, word) in enumerate(words):
@@ -87,9 +98,15 @@ def _names_in(text: str) -> List[Tuple[int, int]]:
         elif previous.lower() in _PLACE_BEFORE and word not in first:
             continue  # "i Sunds", "i Herning"
         elif initial and word.lower() in danish:
-            after_name = _is_capitalised(following) and (following in first or following in last) \
-                and not between.strip()
-            found[i] = after_name or following in _VERBS_AFTER_NAME
+            then = words[i + 2][2] if i + 2 < len(words) else ""
+            name_follows = not between.strip() and (following in first or following in last)
+            and_name = following == "og" and _is_capitalised(then) and (then in first or then in last)
+            if word.lower() in function_words:
+                found[i] = name_follows
+            elif word in common:
+                found[i] = name_follows or and_name or following in _VERBS_AFTER_NAME
+            else:
+                found[i] = name_follows
         else:
             found[i] = True
     return [(start, end) for (start, end, _), hit in zip(words, found) if hit]

@@ -13,6 +13,7 @@ DANISH = ("DK", 4000)
 OTHERS = ("TR", "SY", "IQ", "IR", "AF", "PK", "LB", "PS", "MA", "DZ", "TN", "EG", "JO", "SA", "PL", "LT", "RU",
           "DE", "NO", "SE", "IS", "GB", "NL", "IN", "PH", "ET", "CN", "TH")
 PER_OTHER = 400
+COMMON_DANISH = 1000
 
 
 def main() -> int:
@@ -23,6 +24,9 @@ def main() -> int:
 
     dataset = NameDataset()
     first, last = set(), set()
+    common_danish = set()  # the commonest Danish first names: trusted even where they are also Danish words
+    for names in dataset.get_top_names(n=COMMON_DANISH, country_alpha2="DK").get("DK", {}).values():
+        common_danish.update(names)
     for country, n in [DANISH] + [(c, PER_OTHER) for c in OTHERS]:
         for names in dataset.get_top_names(n=n, country_alpha2=country).get(country, {}).values():
             first.update(names)
@@ -30,7 +34,8 @@ def main() -> int:
     keep = lambda names: sorted(n for n in names if len(n) > 1 and n[0].isupper())  # noqa: E731
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"kilde": "names-dataset 3.3.1", "fornavne": keep(first),
-                                          "efternavne": keep(last)}, ensure_ascii=False))
+                                          "efternavne": keep(last), "almindelige_danske": keep(common_danish)},
+                                         ensure_ascii=False))
     print(f"{args.out}: {len(keep(first))} fornavne, {len(keep(last))} efternavne")
     return 0
 
