@@ -32,7 +32,7 @@ _STREET = (r"(?:gade|vej|vejen|allé|alle|stræde|strædet|plads|pladsen|torv|to
 _ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]?[a-zæøåé]+)?" + _STREET + r"\s+\d{1,4}(?:\s?[A-Za-z](?![A-Za-zæøå]))?"
                       r"(?:,\s*\d{1,2}\.\s*(?:th|tv|mf|sal)\.?)?")
 _WORD = re.compile(r"[A-Za-zÆØÅæøåÉéÜüÖöÄäÇçĞğŞşİı]+(?:-[A-Za-zÆØÅæøåÉéÜüÖöÄäÇçĞğŞşİı]+)*")
-_SENTENCE_END = re.compile(r"[.!?:;]\s*$|^\s*$")
+_SENTENCE_ENDS = ".!?:;"
 _PLACE_BEFORE = frozenset("i på fra til ved mod over under nær omkring udenfor syd nord øst vest".split())
 _BODY_AFTER = frozenset("Kommune Kommunes Region Regions Kommunalbestyrelse Byråd Byråds Hospital Sygehus "
                         "Station Universitet".split())
@@ -82,7 +82,8 @@ def _names_in(text: str) -> List[Tuple[int, int]]:
     for i, (start, end, word) in enumerate(words):
         if not _is_capitalised(word):
             continue
-        initial = bool(_SENTENCE_END.search(text[:start]))
+        before = text[:start].rstrip()
+        initial = not before or before[-1] in _SENTENCE_ENDS
         previous = words[i - 1][2] if i else ""
         following = words[i + 1][2] if i + 1 < len(words) else ""
         between = text[end:words[i + 1][0]] if i + 1 < len(words) else ""
