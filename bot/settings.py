@@ -79,11 +79,11 @@ def _number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -
     return int(raw)
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw not in ("", "0", "1", "true", "false", "ja", "nej"):
         raise SettingsError(f"{name}={raw!r}: skal være 1 eller 0")
-    return raw in ("1", "true", "ja")
+    return default if raw == "" else raw in ("1", "true", "ja")
 
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(?::\d{1,5})?$")
@@ -199,6 +199,24 @@ class Settings:
     teams_openid_url: str = ""  # empty: Bot Framework's published OpenID metadata
     teams_token_url: str = ""  # empty: the tenant's token endpoint, or botframework.com's when multi-tenant
     teams_service_urls: Tuple[str, ...] = ()  # empty: any Bot Connector URL the signed token vouches for
+    # Pseudonyms: a keyed hash of the channel identity, so a coach sees which shared conversations share a leader.
+    pseudonym_secret: str = field(default="", repr=False)
+    # The review app (review/): its own process and port, its own cookie secret.
+    review_port: int = 5010
+    review_host: str = "127.0.0.1"
+    review_secret: str = field(default="", repr=False)  # signs the review app's session cookies
+    review_session_minutes: int = 480
+    review_secure_cookies: bool = True  # off only for plain-http use on this machine (make run)
+    # OpenID Connect login (Entra ID in Herning). All empty: local accounts only (`python -m review add-user`).
+    oidc_issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_tenant_id: str = ""  # the `tid` every token must carry
+    oidc_roles_claim: str = "roles"
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def teams_configured(self) -> bool:
@@ -251,6 +269,17 @@ class Settings:
                 "BALANCECOACH_TEAMS_OPENID_URL": self.teams_openid_url,
                 "BALANCECOACH_TEAMS_TOKEN_URL": self.teams_token_url,
                 "BALANCECOACH_TEAMS_SERVICE_URLS": ",".join(self.teams_service_urls),
+                "BALANCECOACH_PSEUDONYM_SECRET": self.pseudonym_secret,
+                "BALANCECOACH_REVIEW_PORT": str(self.review_port),
+                "BALANCECOACH_REVIEW_HOST": self.review_host,
+                "BALANCECOACH_REVIEW_SECRET": self.review_secret,
+                "BALANCECOACH_REVIEW_SESSION_MINUTES": str(self.review_session_minutes),
+                "BALANCECOACH_REVIEW_SECURE_COOKIES": "1" if self.review_secure_cookies else "0",
+                "BALANCECOACH_OIDC_ISSUER": self.oidc_issuer,
+                "BALANCECOACH_OIDC_CLIENT_ID": self.oidc_client_id,
+                "BALANCECOACH_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+                "BALANCECOACH_OIDC_TENANT_ID": self.oidc_tenant_id,
+                "BALANCECOACH_OIDC_ROLES_CLAIM": self.oidc_roles_claim,
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 # OpenMP's idle threads spin ~300,000 rounds after each embedding, into the rest of the turn;
                 # 1,000 keeps them quick between an embedding's own steps and off the cores afterwards.
@@ -312,5 +341,31 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         redis_host=env.get("BALANCECOACH_REDIS_HOST", "").strip() or "127.0.0.1",
         redis_port=_port(env, "BALANCECOACH_REDIS_PORT", 6379),
         hjaelp=_crisis_help(env),
+        pseudonym_secret=_secret(env, "BALANCECOACH_PSEUDONYM_SECRET", state_dir, "pseudonym_secret"),
+        review_port=_port(env, "BALANCECOACH_REVIEW_PORT", 5010),
+        review_host=env.get("BALANCECOACH_REVIEW_HOST", "").strip() or "127.0.0.1",
+        review_secret=_secret(env, "BALANCECOACH_REVIEW_SECRET", state_dir, "review_secret"),
+        review_session_minutes=_number(env, "BALANCECOACH_REVIEW_SESSION_MINUTES", 480),
+        review_secure_cookies=_flag(env, "BALANCECOACH_REVIEW_SECURE_COOKIES", True),
+        **_oidc(env),
         **_teams(env),
     )
+
+
+def _oidc(env: Mapping[str, str]) -> dict:
+    """The optional OpenID Connect section: an issuer without a client (or the reverse) stops the app."""
+    get = lambda name: env.get(name, "").strip()  # noqa: E731
+    issuer, client = get("BALANCECOACH_OIDC_ISSUER"), get("BALANCECOACH_OIDC_CLIENT_ID")
+    if bool(issuer) != bool(client):
+        missing = "BALANCECOACH_OIDC_CLIENT_ID" if issuer else "BALANCECOACH_OIDC_ISSUER"
+        raise SettingsError(f"{missing} mangler: OpenID Connect kræver både udsteder og klient-id (eller ingen af dem)")
+    tenant = get("BALANCECOACH_OIDC_TENANT_ID")
+    if tenant and not _GUID.match(tenant):
+        raise SettingsError(f"BALANCECOACH_OIDC_TENANT_ID={tenant!r}: skal være kommunens tenant-id (et GUID)")
+    return {
+        "oidc_issuer": _url(env, "BALANCECOACH_OIDC_ISSUER", issuer),
+        "oidc_client_id": client,
+        "oidc_client_secret": get("BALANCECOACH_OIDC_CLIENT_SECRET"),
+        "oidc_tenant_id": tenant,
+        "oidc_roles_claim": get("BALANCECOACH_OIDC_ROLES_CLAIM") or "roles",
+    }

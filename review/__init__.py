@@ -1,0 +1,1 @@
+"""The review app: coaches read the conversations leaders chose to share; HR and admins see the organisation."""
