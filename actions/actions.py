@@ -13,6 +13,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import closing as closing_module
 from bot import coaching, meaning, safety, turns, weighting
 from bot import picture as picture_module
 from bot import settings as settings_module
@@ -75,7 +76,7 @@ def say(dispatcher: CollectingDispatcher, domain: DomainDict, tracker: Tracker, 
     filled = {**{k: v for k, v in tracker.current_slot_values().items() if v is not None}, **values}
     message: Dict[str, Any] = {"text": chosen["text"].format(**filled)}
     if chosen.get("buttons"):
-        message["buttons"] = [{"title": b["title"], "payload": b["payload"].format(**filled)} for b in chosen["buttons"]]
+        message["buttons"] = [{"title": b["title"], "payload": b["payload"]} for b in chosen["buttons"]]
     if chosen.get("custom"):  # a signal to the client, e.g. that the widget must forget a deleted conversation
         message["json_message"] = chosen["custom"]
     dispatcher.utter_message(**message)
@@ -129,10 +130,70 @@ def show_summary(dispatcher, domain: DomainDict, tracker: Tracker, response: str
     return [SlotSet("balancebillede", drawing)]
 
 
-def closing(dispatcher, domain: DomainDict, tracker: Tracker, tired: bool = False) -> None:
-    """The closing fits the leader's state: no call to action for someone running out of steam."""
+def closing(dispatcher, domain: DomainDict, tracker: Tracker, tired: bool = False) -> List[EventType]:
+    """The closing fits the leader's state: no call to action for someone running out of steam. It asks,
+    once, whether a coach may read the conversation; the rating and the line on what helped follow only for
+    a leader who is not worn out (ActionModtageAfslutning)."""
     gentle = tired or tracker.get_slot("belastet")
     say(dispatcher, domain, tracker, "utter_afslutning_skaansom" if gentle else "utter_afslutning")
+    if tracker.get_slot("deling"):
+        return []
+    say(dispatcher, domain, tracker, "utter_afslutning_deling")
+    return [SlotSet("afslutning_afventer", "deling")]
+
+
+class ActionModtageAfslutning(Action):
+    """An answer to one of the closing questions (read by bot/closing.py, or sent by a button): record it,
+    confirm it in a sentence, and ask the next one."""
+
+    def name(self) -> Text:
+        return "action_modtage_afslutning"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        entities = {e.get("entity"): e.get("value") for e in (tracker.latest_message or {}).get("entities") or []}
+        question = next((q for q in closing_module.QUESTIONS if entities.get(q)), None)
+        if question is None:  # typed later, without the question right before it
+            text = (tracker.latest_message or {}).get("text") or ""
+            for question, read in (("deling", closing_module.sharing), ("vurdering", closing_module.rating)):
+                entities[question] = read(text)
+                if entities[question]:
+                    break
+            else:
+                say(dispatcher, domain, tracker, "utter_afslutning_deling")
+                return [SlotSet("afslutning_afventer", "deling")]
+        value = str(entities[question])
+        events: List[EventType] = [SlotSet(question, value)]
+        if question == "deling":
+            if value == "nej":
+                say(dispatcher, domain, tracker, "utter_afslutning_deling_nej")
+            elif value == "anonym":
+                say(dispatcher, domain, tracker, "utter_afslutning_deling_anonym")
+        elif question == "kontakt":
+            if value == closing_module.SKIPPED:
+                events.append(SlotSet("deling", "anonym"))
+            say(dispatcher, domain, tracker, "utter_afslutning_kontakt_sprunget_over"
+                if value == closing_module.SKIPPED else "utter_afslutning_kontakt_tak")
+        following = closing_module.next_question(question, value)
+        if following in ("vurdering", "hjalp") and tracker.get_slot("belastet"):
+            following = None  # no more questions for a leader who is carrying a lot
+        if following:
+            say(dispatcher, domain, tracker, f"utter_afslutning_{following}")
+        elif question != "deling":
+            say(dispatcher, domain, tracker, "utter_afslutning_tak")
+        return events + [SlotSet("afslutning_afventer", following)]
+
+
+class ActionTraekkeSamtykkeTilbage(Action):
+    """No coach may read any of this leader's conversations from now on; the tracker store carries the
+    withdrawal to every shared conversation of this channel identity (review/record.py)."""
+
+    def name(self) -> Text:
+        return "action_traekke_samtykke_tilbage"
+
+    def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, domain, tracker, "utter_samtykke_trukket_tilbage")
+        return [SlotSet("deling", "nej"), SlotSet("samtykke_tilbage", True), SlotSet("kontakt", None),
+                SlotSet("afslutning_afventer", None)]
 
 
 class ActionSessionStart(Action):
@@ -471,7 +532,7 @@ class ActionOpsummereRefleksion(Action):
         if tracker.active_loop_name:
             return show_summary(dispatcher, domain, tracker, "utter_opsummering_indtil_nu")
         events = show_summary(dispatcher, domain, tracker, "utter_opsummering")
-        closing(dispatcher, domain, tracker)
+        events += closing(dispatcher, domain, tracker)
         return events + [SlotSet("trin", "afsluttet")]
 
 
@@ -488,7 +549,7 @@ class ActionSpringeTilOpsummering(Action):
         tired = latest_intent(tracker) == "traet_af_spoergsmaal"
         events = show_summary(dispatcher, domain, tracker,
                               "utter_opsummering_traet" if tired else "utter_opsummering_kort")
-        closing(dispatcher, domain, tracker, tired=tired)
+        events += closing(dispatcher, domain, tracker, tired=tired)
         return events + [SlotSet("trin", "afsluttet"), SlotSet("pause", False), SlotSet("requested_slot", None)]
 
 

@@ -126,3 +126,14 @@ def check_text(text: object, max_chars: int) -> Optional[str]:
     if not "".join(ch for ch in text if ch.isprintable() and not ch.isspace()):
         return "tom"
     return None
+
+
+def pseudonym(sender_id: str, secret: str) -> str:
+    """A leader's stable pseudonym: a keyed hash of the channel identity, so a coach can see that shared
+    conversations come from the same leader without learning who (and nobody without the key can link a
+    pseudonym back to an identity). Teams identities are stable; a web conversation is its own identity."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(secret.encode(), sender_id.encode(), hashlib.sha256).hexdigest()
+    return "L-" + digest[:10].upper()

@@ -1,4 +1,5 @@
-"""Start and stop the coach: the action server and the Rasa server as child processes.
+"""Start and stop the coach: the action server, the Rasa server and (for `make run`) the review app, as child
+processes.
 
 `make run`, the evaluation, the benchmark and the end-to-end tests all start the coach through `Stack`, so
 what is tested is what leaders get.
@@ -58,8 +59,10 @@ class Conversation:
 class Stack:
     """The running coach. Use as a context manager; logs go to `log_dir`."""
 
-    def __init__(self, settings=None, model: Path = MODEL, log_dir: Optional[Path] = None, quiet: bool = True):
+    def __init__(self, settings=None, model: Path = MODEL, log_dir: Optional[Path] = None, quiet: bool = True,
+                 review: bool = False):
         self.settings = settings or settings_module.load()
+        self.review = review
         self.model = Path(model)
         self.log_dir = Path(log_dir or self.settings.state_dir / "logs")
         self.quiet = quiet
@@ -87,10 +90,17 @@ class Stack:
         s = self.settings
         self._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
         self._spawn("rasa", [sys.executable, "-m", "rasa_addons.server", "rasa", "--model", str(self.model)])
-        deadline = time.time() + timeout
         checks = [f"http://{_local(s.action_host)}:{s.action_port}/health", f"{self.url}/"]
+        self._wait(checks, time.time() + timeout)
+        if self.review:  # after the Rasa server, which has migrated the shared database by then
+            self._spawn("review", [sys.executable, "-m", "review", "serve"])
+            self._wait([f"{self.review_url}/login"], time.time() + 60)
+        return self
+
+    def _wait(self, checks: List[str], deadline: float) -> None:
+        timeout = deadline - time.time()
         while checks:
-            for name, process in zip(("action server", "Rasa server"), self.processes):
+            for name, process in zip(("action server", "Rasa server", "gennemsynet"), self.processes):
                 if process.poll() is not None:
                     code = process.returncode
                     self.stop()
@@ -102,7 +112,10 @@ class Stack:
                 checks.pop(0)
             else:
                 time.sleep(0.5)
-        return self
+
+    @property
+    def review_url(self) -> str:
+        return f"http://{_local(self.settings.review_host)}:{self.settings.review_port}"
 
     def conversation(self) -> Conversation:
         return Conversation(self.url)
@@ -162,8 +175,12 @@ def serve(shell: bool = False) -> int:
             )
         finally:
             stack.stop()
-    stack = Stack(s, quiet=False)
-    print("Starter action server og Rasa server (første gang tager det et halvt minut) ...", flush=True)
+    if _local(s.review_host) == "127.0.0.1" and not os.environ.get("BALANCECOACH_REVIEW_SECURE_COOKIES"):
+        import dataclasses
+
+        s = dataclasses.replace(s, review_secure_cookies=False)  # plain http on this machine only
+    stack = Stack(s, quiet=False, review=True)
+    print("Starter action server, Rasa server og gennemsynet (første gang tager det et halvt minut) ...", flush=True)
     started = time.time()
     stack.start()
     base = s.rasa_url
@@ -175,6 +192,8 @@ def serve(shell: bool = False) -> int:
         f"  socket.io:          {base}/socket.io\n"
         f"  HTTP API:           {'til (JWT, se docs/sikkerhed.md)' if s.api_enabled else 'slået fra (BALANCECOACH_API=1)'}\n"
         f"  Samtaler gemmes i:  {s.database_display}, slettes efter {s.retention_days} dage\n"
+        f"  Gennemsynet:        {stack.review_url}/ (coaches; opret en konto med "
+        f"{BIN / 'python'} -m review add-user NAVN --rolle coach)\n"
         "Stop med Ctrl-C.",
         flush=True,
     )

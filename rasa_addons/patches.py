@@ -173,6 +173,7 @@ def _parse_messages_beside_the_event_loop() -> None:
 
     async def counted_handle_message(self: MessageProcessor, message):
         global _in_flight
+        redact_before_anything_else(message)
         _in_flight += 1
         try:
             return await handle_message(self, message)
@@ -199,10 +200,65 @@ def _parse_messages_beside_the_event_loop() -> None:
             )
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
-        return put_safety_first(parse_data, message.text)
+        return put_safety_first(read_closing_answer(parse_data, message.text, tracker), message.text)
 
     MessageProcessor.handle_message = counted_handle_message
     MessageProcessor.parse_message = parse_message
+
+
+def redact_before_anything_else(message) -> None:
+    """Every message, from every channel (REST, socket.io, Teams, the shell), is redacted (bot/redaction.py)
+    before Rasa reads it, so names and numbers never reach the NLU, the tracker, the action server or a log.
+    The original stays only in the message's metadata (`redaction.ORIGINAL`), for the one answer a leader
+    gives on purpose — how a coach may contact them — and the tracker store removes it from every event
+    before anything is written."""
+    from bot import redaction
+
+    if not isinstance(message.text, str) or not message.text:
+        return
+    redacted = redaction.redact(message.text)
+    if redacted != message.text:
+        message.metadata = {**(message.metadata or {}), redaction.ORIGINAL: message.text}
+        message.text = redacted
+
+
+CLOSING_ASKERS = frozenset({"action_opsummere_refleksion", "action_springe_til_opsummering",
+                            "action_modtage_afslutning"})
+
+
+def read_closing_answer(parse_data: Dict[Text, Any], text: Optional[Text], tracker) -> Dict[Text, Any]:
+    """Right after the coach asked a closing question, "ja", "4" or "spring over" answer it (bot/closing.py):
+    the turn becomes `svare_afslutning` with the answer as an entity, which one rule routes. Anything that is
+    no answer keeps the NLU's reading, and the question counts as unanswered."""
+    from bot import closing
+
+    if tracker is None or not text or text.startswith("/"):
+        return parse_data
+    pending = tracker.get_slot("afslutning_afventer")
+    if not pending or not _asked_in_last_turn(tracker):
+        return parse_data
+    found = closing.answer(pending, text)
+    if found is None:
+        return parse_data
+    question, value = found
+    parse_data["forstaaelse"] = parse_data.get("intent")
+    parse_data["intent"] = {"name": "svare_afslutning", "confidence": 1.0}
+    parse_data["intent_ranking"] = [parse_data["intent"]]
+    parse_data["entities"] = [{"entity": question, "value": value, "start": 0, "end": len(text),
+                               "extractor": "bot.closing"}]
+    return parse_data
+
+
+def _asked_in_last_turn(tracker) -> bool:
+    """Whether the coach's last turn (the actions after the leader's previous message) asked the question."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name in CLOSING_ASKERS:
+            return True
+    return False
 
 
 def put_safety_first(parse_data: Dict[Text, Any], text: Optional[Text]) -> Dict[Text, Any]:

@@ -9,6 +9,11 @@ the retention period, when the store starts and then every BALANCECOACH_RETENTIO
 each session's own age, so a leader who comes back keeps the new session and loses the old one on time. With
 several servers on PostgreSQL one purge runs at a time (an advisory lock); SQLite has one writer anyway.
 SQLite overwrites deleted content (`secure_delete`), so a deleted sentence does not linger in free pages.
+
+The same transaction keeps the review app's conversation row (review/record.py) in step: facts and consent
+as of this turn, a withdrawal reaching all the leader's conversations, deletion and retention reaching the
+rows. Before anything is written, the unredacted original a channel message carries in its metadata
+(`bot.redaction.ORIGINAL`) is taken out of every event.
 """
 from __future__ import annotations
 
@@ -27,11 +32,15 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
+from bot import facts as facts_module
+from bot import identity, redaction
+from review import record
 from bot import settings as settings_module
 
 logger = logging.getLogger(__name__)
 
 DELETE_SLOT = "slet_samtale"
+WITHDRAW_SLOT = "samtykke_tilbage"
 SESSION_START = "action_session_start"
 PURGE_LOCK_KEY = 4_207_310_001  # PostgreSQL advisory lock: one retention purge at a time across servers
 STORED = "_balancecoach_stored_events"
@@ -59,6 +68,10 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             query=dict(url.query) or None,
         )
         self.retention_days = retention_days or settings.retention_days
+        self.pseudonym_secret = settings.pseudonym_secret
+        from review import db as review_db
+
+        review_db.upgrade(self.engine)
         self.retention_interval = settings.retention_interval_seconds
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_secure_delete)
@@ -105,6 +118,8 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
                 if keep_from is not None:
                     query = query.filter(table.id < keep_from)
                 count += query.delete(synchronize_session=False)
+                kept = next((stamp for event_id, stamp, _ in rows if event_id == keep_from), None)
+                record.expire(session.connection(), sender, kept)
             session.commit()
         return count
 
@@ -139,6 +154,7 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             new_events = self._new_events(session, tracker)
             if any(isinstance(e, SlotSet) and e.key == DELETE_SLOT and e.value for e in new_events):
                 count = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete()
+                record.forget(session.connection(), tracker.sender_id)
                 session.commit()
                 setattr(tracker, STORED, None)
                 logger.info("Deleted conversation %s (%d events) at the leader's request", tracker.sender_id, count)
@@ -146,7 +162,7 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             await self.stream_events(tracker)
             rows = []
             for event in new_events:
-                data = event.as_dict()
+                data = without_originals(event.as_dict())
                 rows.append({
                     "sender_id": tracker.sender_id,
                     "type_name": event.type_name,
@@ -157,8 +173,33 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
                 })
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
+                self._record(session.connection(), tracker, new_events)
             session.commit()
         setattr(tracker, STORED, len(tracker.events))
+
+
+    def _record(self, connection, tracker, new_events: List[Event]) -> None:
+        events = [e.as_dict() for e in tracker.events]
+        facts = facts_module.of_events(tracker.sender_id, events,
+                                       original_of=lambda e: (e.get("metadata") or {}).get(redaction.ORIGINAL))
+        if facts is None:
+            return
+        starts = [e.get("timestamp") for e in events if e.get("event") == "action" and e.get("name") == SESSION_START]
+        session_start = starts[-1] if starts else events[0].get("timestamp")
+        record.record(connection, tracker.sender_id, session_start, facts,
+                      identity.pseudonym(tracker.sender_id, self.pseudonym_secret))
+        if any(isinstance(e, SlotSet) and e.key == WITHDRAW_SLOT and e.value for e in new_events):
+            record.withdraw(connection, tracker.sender_id, facts.senest)
+
+
+def without_originals(data: Any) -> Any:
+    """The event as it may be stored: no unredacted original anywhere in it (metadata of the message, the
+    parse data's copy, the session-start metadata slot)."""
+    if isinstance(data, dict):
+        return {k: without_originals(v) for k, v in data.items() if k != redaction.ORIGINAL}
+    if isinstance(data, list):
+        return [without_originals(v) for v in data]
+    return data
 
 
 def _sqlite_secure_delete(dbapi_connection, _record) -> None:

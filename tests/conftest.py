@@ -27,3 +27,36 @@ def analyser():
     from bot.analysis import Analyser
 
     return Analyser()
+
+
+POSTGRES_ADMIN = os.environ.get("BALANCECOACH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """`fresh_database("sqlite" | "postgresql")` gives the URL of an empty database of that kind; PostgreSQL
+    ones are created on the machine's server for the test and dropped after it."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    made = []
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.db'}"
+        name = f"bc_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        made.append(name)
+        return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    if made:
+        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for name in made:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

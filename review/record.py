@@ -1,0 +1,93 @@
+"""How the Rasa server keeps `bc_samtaler` in step with the conversations it stores.
+
+Called by the tracker store (rasa_addons/tracker_store.py) inside the transaction that writes a turn, so a
+conversation row never disagrees with its events: the facts (bot/facts.py) are upserted, every consent
+decision is added to `bc_samtykker` with its time, a withdrawal reaches every conversation of that leader,
+a deletion removes the rows, and retention leaves only the counts.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Optional
+
+import sqlalchemy as sa
+
+from bot.facts import Facts
+from review.models import Samtale, SamtaleHensyn, Samtykke
+
+samtaler = Samtale.__table__
+hensyn = SamtaleHensyn.__table__
+samtykker = Samtykke.__table__
+
+
+def record(connection, sender_id: str, session_start: float, facts: Facts, pseudonym: str) -> str:
+    """Upsert the conversation's row and what it voiced; returns its id."""
+    found = connection.execute(
+        sa.select(samtaler.c.id, samtaler.c.deling).where(samtaler.c.sender_id == sender_id,
+                                                          samtaler.c.session_start == session_start)
+    ).first()
+    values = dict(
+        startet=facts.startet, senest=facts.senest, kanal=facts.kanal, pseudonym=pseudonym,
+        leder_ture=facts.leder_ture, rettelser=facts.rettelser, opsummering=facts.opsummering,
+        sidste_trin=facts.sidste_trin, belastning=facts.belastning, krise=facts.krise,
+        negligeret=facts.negligeret, deling=facts.deling, deling_tid=facts.deling_tid,
+        vurdering=facts.vurdering, hjalp=facts.hjalp,
+        tekst=facts.leder_tekst or None,
+    )
+    if not facts.kontakt_gemt:
+        values["kontakt"] = facts.kontakt
+    if found is None:
+        conversation_id = secrets.token_hex(16)
+        connection.execute(sa.insert(samtaler).values(id=conversation_id, sender_id=sender_id,
+                                                      session_start=session_start, **values))
+        known_choices = 0
+    else:
+        conversation_id = found.id
+        connection.execute(sa.update(samtaler).where(samtaler.c.id == conversation_id).values(**values))
+        known_choices = connection.execute(
+            sa.select(sa.func.count()).select_from(samtykker).where(samtykker.c.samtale_id == conversation_id)
+        ).scalar()
+    for choice, when in facts.deling_valg[known_choices:]:
+        connection.execute(sa.insert(samtykker).values(samtale_id=conversation_id, valg=choice, tidspunkt=when))
+    heard = set(facts.hensyn)
+    stored = {(r.slags, r.navn) for r in connection.execute(
+        sa.select(hensyn.c.slags, hensyn.c.navn).where(hensyn.c.samtale_id == conversation_id))}
+    for slags, navn in stored - heard:
+        connection.execute(sa.delete(hensyn).where(hensyn.c.samtale_id == conversation_id,
+                                                   hensyn.c.slags == slags, hensyn.c.navn == navn))
+    if heard - stored:
+        connection.execute(sa.insert(hensyn), [{"samtale_id": conversation_id, "slags": s, "navn": n}
+                                               for s, n in sorted(heard - stored)])
+    return conversation_id
+
+
+def withdraw(connection, sender_id: str, when, but: Optional[str] = None) -> None:
+    """The leader withdrew consent: none of their conversations is shared any longer, from this moment."""
+    shared = connection.execute(sa.select(samtaler.c.id).where(samtaler.c.sender_id == sender_id,
+                                                               samtaler.c.deling != "nej")).scalars().all()
+    for conversation_id in shared:
+        if conversation_id == but:
+            continue
+        connection.execute(sa.update(samtaler).where(samtaler.c.id == conversation_id).values(
+            deling="nej", deling_tid=when, kontakt=None, tekst=None))
+        connection.execute(sa.insert(samtykker).values(samtale_id=conversation_id, valg="nej", tidspunkt=when))
+
+
+def forget(connection, sender_id: str) -> None:
+    """The leader deleted their conversation: its rows go too (notes and consent history with them)."""
+    ids = connection.execute(sa.select(samtaler.c.id).where(samtaler.c.sender_id == sender_id)).scalars().all()
+    if ids:
+        for table in (hensyn, samtykker, sa.Table("bc_noter", samtaler.metadata),
+                      sa.Table("bc_samtale_maerker", samtaler.metadata)):
+            connection.execute(sa.delete(table).where(table.c.samtale_id.in_(ids)))
+        connection.execute(sa.delete(samtaler).where(samtaler.c.id.in_(ids)))
+
+
+def expire(connection, sender_id: str, before: Optional[float]) -> None:
+    """Retention deleted the events of `sender_id`'s sessions that started before `before` (all, if None):
+    their rows keep the counts for the organisation view and lose everything that could identify or quote."""
+    query = sa.update(samtaler).where(samtaler.c.sender_id == sender_id)
+    if before is not None:
+        query = query.where(samtaler.c.session_start < before)
+    connection.execute(query.values(sender_id=None, session_start=None, deling="nej", kontakt=None, tekst=None,
+                                    hjalp=None, pseudonym="-"))
