@@ -109,7 +109,7 @@ def of_events(sender_id: str, events: Iterable[Dict[str, Any]], original_of=None
     if facts.deling_valg:
         facts.deling, facts.deling_tid = facts.deling_valg[-1]
     if facts.deling != "navngivet":
-        facts.kontakt = None
+        facts.kontakt, facts.kontakt_gemt = None, False
     rating = slots.get("vurdering")
     facts.vurdering = int(rating) if isinstance(rating, str) and rating.isdigit() else None
     helped = slots.get("hjalp")

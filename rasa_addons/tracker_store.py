@@ -184,12 +184,20 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
                                        original_of=lambda e: (e.get("metadata") or {}).get(redaction.ORIGINAL))
         if facts is None:
             return
-        starts = [e.get("timestamp") for e in events if e.get("event") == "action" and e.get("name") == SESSION_START]
-        session_start = starts[-1] if starts else events[0].get("timestamp")
+        session_start = session_start_of(events)
         record.record(connection, tracker.sender_id, session_start, facts,
                       identity.pseudonym(tracker.sender_id, self.pseudonym_secret))
         if any(isinstance(e, SlotSet) and e.key == WITHDRAW_SLOT and e.value for e in new_events):
             record.withdraw(connection, tracker.sender_id, facts.senest)
+
+
+def session_start_of(events: List[dict]) -> Optional[float]:
+    """When the latest session started: its `session_started` event, which is where Rasa's own query for the
+    latest session begins (the `action_session_start` before it is not read back)."""
+    for event in reversed(events):
+        if event.get("event") == "session_started":
+            return event.get("timestamp")
+    return events[0].get("timestamp") if events else None
 
 
 def without_originals(data: Any) -> Any:

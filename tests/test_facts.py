@@ -84,3 +84,9 @@ def test_where_a_leader_stopped():
     assert facts.of_events("web-a", start).sidste_trin == "dilemma"
     assert facts.of_events("web-a", CONVERSATION[:8]).sidste_trin == "kortlaegning"
     assert facts.of_events("web-a", [action("action_session_start", 1.0)]) is None
+
+
+def test_a_withdrawn_named_share_keeps_no_contact():
+    events = CONVERSATION + [slot("deling", "nej", 120.0)]
+    f = facts.of_events("web-abc", events, original_of=lambda e: None)
+    assert f.kontakt is None and not f.kontakt_gemt
