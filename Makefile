@@ -56,8 +56,8 @@ $(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexic
 	$(PY) -m bot train --out $@
 
 # The names the redaction recognises, from PyPI's names-dataset (read here once; the coach never loads it).
-$(NAMES): $(VENV)/.installed scripts/build_names.py
-	$(PY) scripts/build_names.py --out $@
+$(NAMES): $(VENV)/.installed ops/build_names.py
+	$(PY) ops/build_names.py --out $@
 
 train: $(RASA_MODEL) $(ANALYSE_MODEL) $(NAMES) ## Train the Rasa model and the analysis classifier, build the name list (only when inputs changed)
 
@@ -82,7 +82,7 @@ bench: train ## Time training, analysis throughput and peak memory
 	$(PY) -m bot bench
 
 teams-package: $(NODE_DEPS) ## Build build/balancecoach-teams.zip, the Teams app (set BALANCECOACH_TEAMS_APP_ID)
-	$(PY) scripts/teams_package.py
+	$(PY) ops/teams_package.py
 
 sample: train ## Write the README's sample conversation from the running coach
 	$(PY) -m bot sample

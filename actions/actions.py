@@ -115,7 +115,7 @@ def show_summary(dispatcher, domain: DomainDict, tracker: Tracker, response: str
                  slots: Optional[Dict[str, Any]] = None) -> List[EventType]:
     """The summary lines under `response`, and the balance picture of the leader's own weighting. The
     conversation keeps what is needed to draw the picture (slot `balancebillede`), never image data; the
-    channel draws it once per version and the widget fetches it by id (rasa_addons/pictures.py)."""
+    channel draws it once per version and the widget fetches it by id (channels/pictures.py)."""
     values = slots_of(tracker)
     values.update(slots or {})
     lines = coaching.summary_lines(values, default_model(), domain_words(domain))

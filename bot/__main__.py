@@ -71,19 +71,19 @@ def cmd_train(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .stack import serve
+    from ops.stack import serve
 
     return serve(shell=args.shell)
 
 
 def cmd_eval_nlu(args) -> int:
-    from .evaluation import nlu_report
+    from ops.evaluation import nlu_report
 
     return nlu_report()
 
 
 def cmd_eval_conversations(args) -> int:
-    from .evaluation import conversation_report
+    from ops.evaluation import conversation_report
 
     return conversation_report([Path(g) for g in args.gold])
 
@@ -104,13 +104,13 @@ def cmd_api_token(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .sample import main as sample
+    from ops.sample import main as sample
 
     return sample()
 
 
 def cmd_bench(args) -> int:
-    from .benchmark import main as bench
+    from ops.bench import main as bench
 
     return bench()
 

@@ -3,7 +3,7 @@
 
 Numbers have shapes (CPR with a real date, Danish phone numbers, e-mail, a street name ending in -gade, -vej
 … with a house number). Names come from models/navne.json (built from PyPI's names-dataset by
-scripts/build_names.py: Danish names in depth and the commonest names of the countries Denmark's immigrants
+ops/build_names.py: Danish names in depth and the commonest names of the countries Denmark's immigrants
 come from), read with the one thing Danish spelling gives away: inside a sentence only proper nouns are
 capitalised. So a listed name inside a sentence is a name ("og Bo er gået ned"), unless it is a place after a
 preposition ("i Sunds") or part of a body ("Herning Kommune"). At the start of a sentence a listed name that is
@@ -53,7 +53,7 @@ class NamesMissing(FileNotFoundError):
 @lru_cache(maxsize=1)
 def _names() -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
     if not NAMES_FILE.exists():
-        raise NamesMissing(f"{NAMES_FILE} findes ikke; kør 'make train' (scripts/build_names.py)")
+        raise NamesMissing(f"{NAMES_FILE} findes ikke; kør 'make train' (ops/build_names.py)")
     data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
     return frozenset(data["fornavne"]), frozenset(data["efternavne"]), frozenset(data["almindelige_danske"])
 

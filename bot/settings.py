@@ -192,7 +192,7 @@ class Settings:
     sessions_per_minute: int = 30  # new conversations per client address, after a burst of 60
     clock_file: str = ""  # tests only: a file with a clock offset in seconds (rasa_addons/server.py)
     hjaelp: CrisisHelp = CrisisHelp()
-    # Microsoft Teams (rasa_addons/teams.py). All empty: the Teams webhook answers 503 and nothing else changes.
+    # Microsoft Teams (channels/teams.py). All empty: the Teams webhook answers 503 and nothing else changes.
     teams_app_id: str = ""
     teams_app_password: str = field(default="", repr=False)  # a secret: never in logs
     teams_tenant_id: str = ""  # empty: a multi-tenant bot (token from botframework.com)

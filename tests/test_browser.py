@@ -1,6 +1,6 @@
 """The web chat in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright.
 
-The coach is started by `bot.stack.Stack`, as `make run` starts it, and the tests use the page it serves at
+The coach is started by `ops.stack.Stack`, as `make run` starts it, and the tests use the page it serves at
 /webhooks/webchat/ — or, for the intranet case, the one-line embed snippet from docs/kanaler.md on a page
 of another origin. Screenshots go to artifacts/ (git-ignored), one of them at the summary.
 Nothing is downloaded: Playwright drives /usr/bin/chromium (never `playwright install`).
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import isolated_settings
-from bot.stack import Stack
+from ops.evaluation import isolated_settings
+from ops.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.evaluation import isolated_settings
-from bot.stack import Stack
+from ops.evaluation import isolated_settings
+from ops.stack import Stack
 
 OLD = "Vi skal lukke bostedet på Gullestrupvej, og beboernes pårørende er rasende på os."
 GONE = "Min souschef og jeg er uenige om vagtplanen i Hammerum, og det slider på teamet."

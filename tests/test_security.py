@@ -14,9 +14,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from bot.evaluation import isolated_settings
+from ops.evaluation import isolated_settings
 from bot.identity import Issuer
-from bot.stack import Stack
+from ops.stack import Stack
 
 DILEMMA = "Vi skal spare to millioner på ældreområdet, og jeg er bekymret for trivslen blandt medarbejderne."
 INTRANET = "https://intranet.herning.dk"

@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
-from bot.evaluation import isolated_settings
-from bot.stack import Stack
+from ops.evaluation import isolated_settings
+from ops.stack import Stack
 
 DILEMMA = "Vi skal spare to millioner på ældreområdet, og jeg er bekymret for trivslen blandt medarbejderne."
 
@@ -155,7 +155,7 @@ def test_make_run_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     import sys
     import time
 
-    from bot.stack import Conversation
+    from ops.stack import Conversation
     from conftest import ROOT
 
     env = dict(os.environ, RASA_PORT="5465", ACTION_PORT="5475", BALANCECOACH_STATE_DIR=str(tmp_path),

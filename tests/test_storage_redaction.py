@@ -5,8 +5,8 @@ the leader withdraws consent."""
 import pytest
 import sqlalchemy as sa
 
-from bot.evaluation import isolated_settings
-from bot.stack import Stack
+from ops.evaluation import isolated_settings
+from ops.stack import Stack
 
 # Written for this test in the voice of leaders (not from the evaluation sets).
 MESSAGES = [

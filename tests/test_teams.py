@@ -3,7 +3,7 @@
 Only the key source and Microsoft's services are local: the test generates an RSA key, serves it through
 its own OpenID metadata + JWKS endpoint, signs Bot Framework-style JWTs with it, answers the token request
 of a single-tenant bot, and plays the Bot Connector service that receives the coach's replies. The channel's
-validation code (rasa_addons/teams.py) runs exactly as in production.
+validation code (channels/teams.py) runs exactly as in production.
 """
 import asyncio
 import base64
@@ -22,9 +22,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from bot.evaluation import isolated_settings
-from bot.stack import Stack
-from rasa_addons.teams import MULTI_TENANT, token_url
+from ops.evaluation import isolated_settings
+from ops.stack import Stack
+from channels.teams import MULTI_TENANT, token_url
 
 APP_ID = "5f1c7a3e-2b4d-4e8f-9a10-6c2d8e4b7f01"
 PASSWORD = "lokal-testhemmelighed"
@@ -274,7 +274,7 @@ def test_non_message_activities_are_accepted_quietly(coach, microsoft):
 def captured_output(**settings):
     """A Teams channel and its output with the network replaced by a list of what would be posted."""
     from bot import settings as settings_module
-    from rasa_addons.teams import TeamsInput, TeamsOutput
+    from channels.teams import TeamsInput, TeamsOutput
 
     base = dataclasses.replace(settings_module.load({"BALANCECOACH_SESSION_SECRET": "s" * 40, "BALANCECOACH_ACTION_SECRET": "a" * 40}),
                                teams_app_id=APP_ID, teams_app_password=PASSWORD, **settings)

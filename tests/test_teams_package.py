@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "teams_package.py"
+SCRIPT = ROOT / "ops" / "teams_package.py"
 SCHEMAS = ROOT / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
 APP_ID = "5f1c7a3e-2b4d-4e8f-9a10-6c2d8e4b7f01"
 

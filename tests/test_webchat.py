@@ -22,8 +22,8 @@ SERVER = """
 import sys
 from sanic import Sanic
 from rasa.core.channels.channel import register
-from rasa_addons.webchat import WebChatInput
-from rasa_addons.teams import TeamsInput
+from channels.webchat import WebChatInput
+from channels.teams import TeamsInput
 app = Sanic("webchat_test")
 register([WebChatInput.from_credentials(None), TeamsInput.from_credentials(None)], app, route="/webhooks/")
 app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False)

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import settings as settings_module
+from bot import settings as settings_module
 
 ROOT = settings_module.ROOT
 BIN = Path(sys.executable).parent

@@ -6,7 +6,7 @@ package but not to sideload it. The icons are drawn here with Pillow (the balanc
 so no binary file needs to live in the repository. When `npm ci` has installed Microsoft's manifest schema
 into node_modules/, the manifest is validated against it before the zip is written.
 
-    python scripts/teams_package.py [--out build/balancecoach-teams.zip] [--version 1.0.0]
+    python ops/teams_package.py [--out build/balancecoach-teams.zip] [--version 1.0.0]
                                     [--website URL] [--privacy URL] [--terms URL]
 """
 from __future__ import annotations

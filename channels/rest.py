@@ -9,7 +9,7 @@ so the URLs stay Rasa's) serves a conversation only to the holder of its token. 
 is refused before anything is read or stored: 401 without a valid token, 403 for another conversation's
 sender, 400/415 for a body that is not the JSON object described, 413 (Sanic, before parsing) for a body over
 BALANCECOACH_MAX_REQUEST_BYTES. Empty, overlong and too frequent messages get the coach's friendly reply from
-the gate (rasa_addons/gate.py) and are not stored.
+the gate (channels/gate.py) and are not stored.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import identity
-from rasa_addons import pictures
-from rasa_addons.gate import client_of, gate
+from channels import pictures
+from channels.gate import client_of, gate
 
 logger = logging.getLogger(__name__)
 

@@ -149,7 +149,7 @@ class SecureSocketIOInput(SocketIOInput):
         from socketio import AsyncServer
 
         from bot import identity
-        from rasa_addons.gate import client_of, gate
+        from channels.gate import client_of, gate
 
         settings = gate().settings
         # CORS headers come from Sanic (Rasa's configure_cors, configured origins only); engine.io must not

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
-from .settings import ROOT
+from bot.settings import ROOT
 
 README = ROOT / "README.md"
 PICTURE_NOTE = "*(balancebilledet: de fire hensyn på de to akser med din vægtning, og det oversete markeret)*"

@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from .settings import ROOT
+from bot.settings import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 
@@ -124,7 +124,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def analysis_throughput() -> Dict[str, float]:
-    from .classifier import load_examples
+    from bot.classifier import load_examples
 
     texts = [e.tekst for e in load_examples()] * 2
     started = time.perf_counter()

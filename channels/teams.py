@@ -43,7 +43,7 @@ from sanic.response import HTTPResponse
 
 from bot import identity
 from bot import settings as settings_module
-from rasa_addons.gate import gate
+from channels.gate import gate
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ async def png_of(picture: Optional[Dict[str, Any]]) -> Optional[Dict[str, str]]:
         return picture
     import base64
 
-    from rasa_addons.pictures import draw
+    from channels.pictures import draw
 
     drawn = await draw(picture["tegning"])
     return {**picture, "png": base64.b64encode(drawn.png).decode("ascii")}

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import List
 
-from .settings import ROOT
+from bot.settings import ROOT
 
 RESULTS = ROOT / "results"
 
@@ -50,7 +50,7 @@ def isolated_settings(rasa_port: int, action_port: int, state_dir: Path, **extra
     `extra` sets further variables (BALANCECOACH_… names)."""
     import os
 
-    from . import settings
+    from bot import settings
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("BALANCECOACH_")}
     env.update({
