@@ -223,7 +223,8 @@ def redact_before_anything_else(message) -> None:
 
 
 CLOSING_ASKERS = frozenset({"action_opsummere_refleksion", "action_springe_til_opsummering",
-                            "action_modtage_afslutning"})
+                            "action_modtage_afslutning", "utter_privatliv"})
+"""Coach turns after which a closing question is still the open one (the privacy answer explains sharing)."""
 
 
 def read_closing_answer(parse_data: Dict[Text, Any], text: Optional[Text], tracker) -> Dict[Text, Any]:

@@ -81,8 +81,9 @@ def test_crisis_gets_the_crisis_reply_wherever_the_dialogue_is(coach, state, cri
 def test_the_privacy_answer_says_what_is_true_today(coach, question):
     text, _ = say(coach, uuid.uuid4().hex, question)
     assert "30 dage efter din sidste besked" in text and '"slet mine data"' in text
-    assert "Ingen chef, coach eller kollega" in text and "IT-medarbejdere" in text
-    assert "samtykke" not in text, "there is no way to share a conversation with a coach (yet)"
+    assert "Ingen chef eller kollega" in text and "IT-medarbejdere" in text
+    assert "siger ja" in text and '"træk mit samtykke tilbage"' in text, "a coach reads only what a leader shares"
+    assert "[navn]" in text, "the answer explains the placeholders in the coach's quotes"
 
 
 def test_the_http_api_is_off_unless_asked_for(coach):
