@@ -112,7 +112,10 @@ _UNSURE = re.compile(
     r"ved\s+ikke\s+(?:rigtig\s+|helt\s+)?(?:hvad|hvordan)\s+jeg\s+skal\s+(?:skrive|sige|starte|begynde|formulere)|"
     r"hvad\s+skal\s+jeg\s+(?:skrive|starte\s+med)|hvor\s+skal\s+jeg\s+(?:starte|begynde)|"
     r"(?:det\s+er\s+)?svært\s+at\s+(?:sige|sætte\s+ord\s+på|svare\s+på)|det\s+kan\s+jeg\s+ikke\s+svare\s+på|"
-    r"^(?:det\s+er\s+)?(?:svært|vanskeligt)\s*[.!]*$|har\s+ikke\s+noget\s+svar",
+    r"^(?:det\s+er\s+)?(?:svært|vanskeligt)\s*[.!]*$|har\s+ikke\s+noget\s+svar|"
+    r"^(?:jeg\s+)?(?:kan\s+ikke|kan\s+ik|ser\s+ikke)\s+(?:rigtig(?:t)?\s+|helt\s+|lige\s+)?(?:se\s+)?"
+    r"(?:noget|nogen|det|hvordan)(?:\s+\w+){0,3}\s*[.!]*$|"
+    r"^(?:jeg\s+)?har\s+(?:ingen|ikke\s+nogen)\s+(?:idéer|ideer|bud|forslag)(?:\s+\w+){0,3}\s*[.!]*$",
     re.I,
 )
 _CORRECTION = re.compile(

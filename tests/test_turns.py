@@ -39,6 +39,8 @@ from bot.turns import INTENT_OF_KIND, understand
     ("det ved jeg ikke", "usikker"),
     ("ved ikke rigtig hvad jeg skal skrive", "usikker"),
     ("det er svært at sige højt", "usikker"),
+    ("kan ikke rigtigt se noget nyt", "usikker"),
+    ("har ingen idéer lige nu", "usikker"),
     ("ingen anelse", "usikker"),
     # corrections
     ("nej, det handler ikke om økonomien, men om reglerne", "korrektion"),
@@ -59,6 +61,7 @@ def test_clear_cues_decide_the_kind(text, kind):
 
 @pytest.mark.parametrize("text, intent", [
     ("Vi kunne lade de gamle og de nye tage vagterne sammen to og to.", "svar_refleksion"),
+    ("kan ikke se at vi kan ansætte flere uden penge fra byrådet", "svar_refleksion"),
     ("jeg tager en snak med MED-udvalget på mandag", "svar_refleksion"),
     ("60/40 til økonomien", "svar_refleksion"),
     ("Det handler ikke om penge. Det handler om, at vi ikke kan få uddannet personale nok.", "beskriv_dilemma"),
