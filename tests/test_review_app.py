@@ -629,3 +629,17 @@ def test_add_user_command(tmp_path, monkeypatch, capsys):
         assert [(u.brugernavn, u.rolle, u.navn, u.kilde) for u in users] == [("anna", "admin", "Anna A.", "lokal")]
         assert users[0].kodeord_hash.startswith("$argon2id$") and KODEORD not in users[0].kodeord_hash
     engine.dispose()
+
+
+def test_bench_times_every_page_kind(tmp_path):
+    from review import bench
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    engine = engine_for(url)
+    seed(engine)
+    engine.dispose()
+    figures = bench.run(url, tmp_path, n=2)
+    assert figures["samtaler"] == 132 and figures["delte"] == 124
+    for kind in ("liste", "liste_filtreret", "liste_soegning", "liste_dyb_side", "samtale", "organisation",
+                 "organisation_csv"):
+        assert figures[kind]["n"] == 2 and 0 < figures[kind]["p50_ms"] <= figures[kind]["p95_ms"], kind
