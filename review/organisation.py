@@ -185,11 +185,12 @@ _MUTED = "#595959"
 
 
 def svg_bar_chart(title: str, rows: Sequence[Union[Tal, Tuple[str, Optional[int]]]], *, ident: str = "diagram",
-                  note: Optional[str] = None) -> str:
+                  note: Optional[str] = None, vis_titel: bool = True) -> str:
     """A horizontal bar chart as standalone SVG (no script, no style: presentation attributes only), sized for
-    a 16:9 slide. `rows` are Tal or (label, count or None); None is drawn as "<5" without a bar."""
+    a 16:9 slide. `rows` are Tal or (label, count or None); None is drawn as "<5" without a bar. The title is
+    drawn unless `vis_titel` is False (a page with its own heading); it is always the SVG's <title>."""
     items = [(r.navn, r.antal) if isinstance(r, Tal) else (str(r[0]), r[1]) for r in rows]
-    width, label_w, top, row_h = 960, 330, 74, 46
+    width, label_w, top, row_h = 960, 330, 74 if vis_titel else 16, 46
     bar_max = width - label_w - 110
     biggest = max([a for _l, a in items if a is not None] or [1]) or 1
     height = top + row_h * max(1, len(items)) + (44 if note else 18)
@@ -201,8 +202,9 @@ def svg_bar_chart(title: str, rows: Sequence[Union[Tal, Tuple[str, Optional[int]
         f'<title id="{ident}-titel">{escape(title)}</title>',
         f'<desc id="{ident}-desc">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="24" y="44" font-size="28" font-weight="bold" fill="{_INK}">{escape(title)}</text>',
     ]
+    if vis_titel:
+        out.append(f'<text x="24" y="44" font-size="28" font-weight="bold" fill="{_INK}">{escape(title)}</text>')
     if not items:
         out.append(f'<text x="24" y="{top + 26}" font-size="20" fill="{_MUTED}">Ingen tal i perioden</text>')
     for i, (label, antal) in enumerate(items):

@@ -43,7 +43,7 @@ def organisation_():
     if not figures.for_faa:
         for key, title, rows in figures.afsnit():
             if rows:
-                svg = organisation.svg_bar_chart(title, rows, ident=key, note=_note(figures))
+                svg = organisation.svg_bar_chart(title, rows, ident=key, note=_note(figures), vis_titel=False)
                 diagrammer.append({"key": key, "titel": title, "rows": rows, "svg": Markup(svg)})
     return render_template("organisation.html", figures=figures, diagrammer=diagrammer, fra=fra, til=til,
                            mindst=organisation.MINDST)
