@@ -55,20 +55,21 @@ def world(request, tmp_path_factory):
     url = _database(request.param, tmp)
     settings = isolated_settings(5835, 5885, tmp, BALANCECOACH_DATABASE_URL=url,
                                  BALANCECOACH_REVIEW_SECURE_COOKIES="0")
-    with Stack(settings, log_dir=tmp / "logs") as stack:
+    with Stack(settings, log_dir=tmp / "logs", review=True) as stack:  # as `make run` starts it
         leaders = drive(stack)
-    env = settings.child_env()
-    for user, role in (("coach1", "coach"), ("hr1", "hr"), ("admin1", "admin")):
-        subprocess.run([sys.executable, "-m", "review", "add-user", user, "--rolle", role],
-                       env={**env, "BALANCECOACH_REVIEW_PASSWORD": PASSWORD}, check=True, capture_output=True)
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        ids = {sender: cid for cid, sender in connection.execute(sa.text("SELECT id, sender_id FROM bc_samtaler"))}
-    by_name = {name: ids[leader.sender] for name, leader in leaders.items()}
-    app = create_app(settings, engine)
-    app.config["TESTING"] = True
-    yield app, engine, leaders, by_name
-    engine.dispose()
+        env = settings.child_env()
+        for user, role in (("coach1", "coach"), ("hr1", "hr"), ("admin1", "admin")):
+            subprocess.run([sys.executable, "-m", "review", "add-user", user, "--rolle", role],
+                           env={**env, "BALANCECOACH_REVIEW_PASSWORD": PASSWORD}, check=True, capture_output=True)
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            ids = {sender: cid for cid, sender in connection.execute(sa.text("SELECT id, sender_id FROM bc_samtaler"))}
+        by_name = {name: ids[leader.sender] for name, leader in leaders.items()}
+        app = create_app(settings, engine)
+        app.config["TESTING"] = True
+        app.served_at = stack.review_url
+        yield app, engine, leaders, by_name
+        engine.dispose()
     _drop(url)
 
 
@@ -168,3 +169,25 @@ def test_organisation_figures_and_csv_count_every_conversation_and_hide_small_gr
     assert reached == ([str(summaries), str(others)] if min(summaries, others) >= 5 else ["<5", "<5"])
     page = coach.get("/organisation").get_data(as_text=True)
     assert page.count("<svg") >= 4 and "Kirsten" not in page and "forældrerådet" not in page
+
+
+def test_the_review_app_runs_beside_the_bot_with_safe_headers_and_cookies(world):
+    import requests
+
+    app, engine, leaders, by_name = world
+    session = requests.Session()
+    login_page = session.get(f"{app.served_at}/login", timeout=10)
+    assert login_page.status_code == 200
+    csp = login_page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text).group(1)
+    refused = session.post(f"{app.served_at}/login", data={"brugernavn": "coach1", "kodeord": PASSWORD},
+                           allow_redirects=False, timeout=10)
+    assert refused.status_code == 400, "no CSRF token, no login"
+    response = session.post(f"{app.served_at}/login", data={"csrf_token": token, "brugernavn": "coach1",
+                                                            "kodeord": PASSWORD}, allow_redirects=False, timeout=10)
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    listing = session.get(f"{app.served_at}/samtaler", timeout=10)
+    assert set(ID_IN_LINK.findall(listing.text)) == {by_name[n] for n in SHARED}
