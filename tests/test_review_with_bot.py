@@ -67,7 +67,7 @@ def world(request, tmp_path_factory):
         by_name = {name: ids[leader.sender] for name, leader in leaders.items()}
         app = create_app(settings, engine)
         app.config["TESTING"] = True
-        app.served_at = stack.review_url
+        app.served_at, app.stack = stack.review_url, stack
         yield app, engine, leaders, by_name
         engine.dispose()
     _drop(url)
@@ -191,3 +191,22 @@ def test_the_review_app_runs_beside_the_bot_with_safe_headers_and_cookies(world)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     listing = session.get(f"{app.served_at}/samtaler", timeout=10)
     assert set(ID_IN_LINK.findall(listing.text)) == {by_name[n] for n in SHARED}
+
+
+def test_a_withdrawal_in_the_chat_hides_the_conversation_from_the_coach_at_once(world):
+    app, engine, leaders, by_name = world
+    coach = login(app)
+    leader = app.stack.conversation()
+    for turn in ["Vi skal lægge to teams sammen, og begge teamledere vil gerne have stillingen.", "ja",
+                 "spring til opsummeringen", "ja, uden mit navn"]:
+        leader.say(turn)
+    [(cid,)] = rows(engine, "SELECT id FROM bc_samtaler WHERE sender_id = :s", s=leader.sender)
+    assert coach.get(f"/samtaler/{cid}").status_code == 200
+    assert cid in listed(coach)
+    reply = leader.say("træk mit samtykke tilbage")
+    assert "trukket tilbage" in " ".join(r.get("text") or "" for r in reply)
+    assert coach.get(f"/samtaler/{cid}").status_code == 404
+    assert coach.get(f"/samtaler/{cid}/eksport").status_code == 404
+    assert cid not in listed(coach)
+    choices = [c for (c,) in rows(engine, "SELECT valg FROM bc_samtykker WHERE samtale_id = :c ORDER BY id", c=cid)]
+    assert choices == ["anonym", "nej"], "both decisions are on record with their time"
