@@ -144,11 +144,32 @@ def measure(base_url: str, cookie: Union[str, object], n: int = 20) -> Dict[str,
     return result
 
 
+def serve_in_thread(app, threads: int = 4):
+    """Serve a WSGI app with waitress on a free port of 127.0.0.1 in a background thread.
+    Returns (base_url, stop); stop() waits for running requests, then closes every socket."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.task_dispatcher.shutdown(timeout=10)
+        sockets = list(server._map.values())
+        server._map.clear()  # the loop ends at its next turn; sockets are closed after it, not under its select
+        thread.join(timeout=10)
+        for dispatcher in sockets:
+            try:
+                dispatcher.close()
+            except OSError:
+                pass
+
+    return f"http://127.0.0.1:{server.effective_port}", stop
+
+
 def run(database_url: str, state_dir: Union[str, Path], n: int = 20) -> Dict[str, object]:
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
-    from waitress.server import create_server
-
     from bot.settings import load
     from review.auth import hash_kodeord
     from review.db import engine_for, upgrade
@@ -171,17 +192,13 @@ def run(database_url: str, state_dir: Union[str, Path], n: int = 20) -> Dict[str
         total = session.execute(sa.select(sa.func.count()).select_from(Samtale)).scalar()
         shared = session.execute(sa.select(sa.func.count()).select_from(Samtale)
                                  .where(Samtale.deling != "nej")).scalar()
-    server = create_server(create_app(settings, engine), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    base_url, stop = serve_in_thread(create_app(settings, engine))
     try:
-        base_url = f"http://127.0.0.1:{server.effective_port}"
         result: Dict[str, object] = {"samtaler": total, "delte": shared}
         result.update(measure(base_url, login_cookie(base_url, brugernavn, kodeord), n=n))
         return result
     finally:
-        server.close()
-        thread.join(timeout=10)
+        stop()
         with Session(engine, future=True) as session:
             session.execute(sa.delete(Bruger).where(Bruger.brugernavn == brugernavn))
             session.commit()
