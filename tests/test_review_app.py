@@ -462,6 +462,22 @@ def test_list_filters_and_search(coach, info):
             assert found == {info[k] for k in expected}, query
 
 
+def test_a_list_page_takes_a_fixed_number_of_queries(coach, engine):
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert len(_ids(coach.get("/samtaler?kvadrant=stabilitet"))) == 50
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    # user, count, the page, its hensyn, its tags, the tag names for the filter: never one query per row
+    assert len(statements) <= 7, statements
+    assert sum("bc_samtale_hensyn" in s and "IN" in s for s in statements) == 1
+
+
 def test_list_filters_by_rating_none_and_channel_across_pages(coach, info):
     assert len(_all_ids(coach, "vurdering=5")) == 60
     no_rating = set(_all_ids(coach, "vurdering=ingen"))

@@ -236,6 +236,7 @@ def test_a_bad_login_gives_no_session_and_is_audited(app, provider, case):
     assert "kunne ikke logges ind" in page or "ikke adgang" in page, case
     if case == "no_known_role":
         assert "rollen coach, hr eller admin" in page
+        assert _audit(app, "login_afvist")[0].bruger == "Mette.Coach@herning.dk"  # who tried, for the admin
     assert not _has_session(client), case
     assert client.get("/samtaler").headers["Location"].startswith("/login")
     refused = _audit(app, "login_afvist")

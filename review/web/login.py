@@ -130,6 +130,7 @@ def oidc_callback():
         return redirect(url_for("login.login"))
     s = settings()
     naeste = session.get("naeste")
+    claims = None
     try:
         token = client.authorize_access_token(
             claims_options={
@@ -150,7 +151,8 @@ def oidc_callback():
             raise auth.LoginAfvist(f"lokal konto med samme brugernavn: {hvem.brugernavn}",
                                    "Der findes allerede en lokal konto med dit brugernavn. Kontakt en administrator.")
     except auth.LoginAfvist as error:
-        return _afvis(error.grund, error.besked, claims_user=None)
+        who = claims.get("preferred_username") if claims else None
+        return _afvis(error.grund, error.besked, claims_user=str(who)[:255] if who else None)
     except Exception as error:  # bad signature, wrong issuer/audience/nonce, expired, provider error, ...
         grund = f"oidc: {type(error).__name__}: {str(error)[:300]}"
         return _afvis(grund, "Du kunne ikke logges ind med Microsoft. Prøv igen, eller kontakt HR & Organisation.")
