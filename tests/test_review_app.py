@@ -151,8 +151,9 @@ def seed(engine) -> dict:
            "beskriv_dilemma", 0.93,
            {"kvadranter": [{"id": "relationer", "navn": "Relationer", "score": 0.8,
                             "signaler": ["medarbejdere", "trivsel"], "citat": "medarbejdernes trivsel"}],
-            "negligeret": "fornyelse", "etikker": [{"id": "naerhedsetik", "score": 0.61}],
-            "borgersyn": [{"id": "rettighedsbaerer", "score": 0.4}], "roller": [], "t_ledelse": None})
+            "negligeret": "fornyelse", "etikker": ["naerhedsetik"], "borgersyn": ["rettighedsbaerer"],
+            "roller": ["myndighed"], "t_ledelse": "soejle", "oversaettelse": True, "fremtid": False, "borgere": True,
+            "tilsidesat": ["stabilitet"], "tegn": 90, "afkortet": False})
     e.bot("Jeg hører, at relationerne fylder for dig.").picture(a1)
     e.user(HOSTILE_IMG + " Nej, det handler mere om resultaterne", "korrigere_billede", 0.88,
            {"kvadranter": [{"id": "resultater", "score": 0.7, "signaler": ["resultaterne"]}]})
@@ -498,7 +499,9 @@ def test_transcript_shows_what_the_analysis_heard_and_escapes_the_leader(coach, 
     assert "beskriv_dilemma" in page and "93 %" in page
     assert "korrigere_billede" in page and "88 %" in page
     assert "Relationer" in page and "»medarbejdere«" in page and "»trivsel«" in page and "80 %" in page
-    assert "Nærhedsetik" in page and "Rettighedsbærer" in page and "Fornyelse" in page
+    assert "Nærhedsetik" in page and "Rettighedsbærer" in page and "Fornyelse" in page and "Myndighed" in page
+    assert "T-ledelse: Søjlen, Oversættelse, Borgerne" in page
+    assert re.search(r"Sat til side:</span>\s*Stabilitet", page)
     assert page.count("Rettede coachen") == 2  # the correction, and the denial that changed the picture
     assert "Jeg hører, at relationerne fylder for dig." in page
     assert "NY SESSION" not in page and "HEMMELIG" not in page

@@ -58,6 +58,8 @@ class Tur:
     etikker: List[Hoert] = field(default_factory=list)
     borgersyn: List[Hoert] = field(default_factory=list)
     roller: List[Hoert] = field(default_factory=list)
+    linser: List[str] = field(default_factory=list)  # lenses the words opened (T, translation, future, citizens)
+    tilsidesat: List[str] = field(default_factory=list)  # quadrants named only to be set aside
     korrektion: bool = False
     knap: bool = False  # a button the leader pressed ("/intent{...}"), not words they wrote
     billede: Optional[Dict[str, Any]] = None
@@ -119,6 +121,19 @@ def _hoert(slags: str, items) -> List[Hoert]:
     return result
 
 
+def _linser(balance: Dict[str, Any]) -> List[str]:
+    """The lenses a turn's words opened, by name: the T (its vertical or horizontal side), translation, the
+    future, and citizens in the dilemma (bot.analysis.Analysis)."""
+    names = []
+    t = balance.get("t_ledelse")
+    if isinstance(t, str) and t:
+        names.append(f"{visning.navn('linse', 't_ledelse')}: {visning.navn('t', t)}")
+    for flag in ("oversaettelse", "fremtid", "borgere"):
+        if balance.get(flag) is True:
+            names.append(visning.navn("linse", flag))
+    return names
+
+
 def byg(rows) -> Transskript:
     """Turns from event rows (objects with id, type_name, timestamp, intent_name, action_name, data)."""
     ture: List[Tur] = []
@@ -144,6 +159,8 @@ def byg(rows) -> Transskript:
                 etikker=_hoert("etik", balance.get("etikker")),
                 borgersyn=_hoert("borgersyn", balance.get("borgersyn")),
                 roller=_hoert("rolle", balance.get("roller")),
+                linser=_linser(balance),
+                tilsidesat=[visning.navn("kvadrant", q) for q in balance.get("tilsidesat") or [] if isinstance(q, str)],
             )
             tur.korrektion = tur.intent == KORREKTION
             tur.knap = tur.tekst.startswith("/")
