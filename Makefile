@@ -61,7 +61,7 @@ $(NAMES): $(VENV)/.installed ops/build_names.py
 
 train: $(RASA_MODEL) $(ANALYSE_MODEL) $(NAMES) ## Train the Rasa model and the analysis classifier, build the name list (only when inputs changed)
 
-run: train ## Run the coach: action server (5055) + Rasa server (5005, REST + socket.io), SQLite tracker store
+run: train ## Run the coach: action server (5055) + Rasa server (5005, REST + socket.io) + review app (5010), SQLite
 	$(PY) -m bot serve
 
 shell: train ## Chat with the coach in the terminal
@@ -78,7 +78,7 @@ eval: train ## Score the analysis, the running coach on single messages and whol
 	$(PY) -m bot eval-conversations $(SHARED)/eval/behaviour_dev.yml $(SHARED)/eval/dialogues_dev.yml
 	$(PY) -m bot eval-nlu
 
-bench: train ## Time training, analysis throughput and peak memory
+bench: train ## Time training, analysis throughput, memory, turn latency vs rasa init; review pages with 10,000 conversations
 	$(PY) -m bot bench
 
 teams-package: $(NODE_DEPS) ## Build build/balancecoach-teams.zip, the Teams app (set BALANCECOACH_TEAMS_APP_ID)

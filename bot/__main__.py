@@ -112,7 +112,7 @@ def cmd_sample(args) -> int:
 def cmd_bench(args) -> int:
     from ops.bench import main as bench
 
-    return bench()
+    return bench(only_review=args.kun_gennemsyn)
 
 
 def main(argv=None) -> int:
@@ -136,7 +136,10 @@ def main(argv=None) -> int:
     sub.add_parser("sample", help="write the README's sample conversation from the running coach").set_defaults(
         func=cmd_sample
     )
-    sub.add_parser("bench", help="training time, throughput, memory").set_defaults(func=cmd_bench)
+    bench = sub.add_parser("bench", help="training time, throughput, memory; the review app's pages")
+    bench.add_argument("--kun-gennemsyn", action="store_true",
+                       help="only the review app's pages with 10,000 conversations on PostgreSQL")
+    bench.set_defaults(func=cmd_bench)
     p = sub.add_parser("api-token", help="a JWT for Rasa's HTTP API (BALANCECOACH_API=1), printed once")
     p.add_argument("--minutes", type=int, default=60)
     p.add_argument("--user", default="drift")

@@ -5,7 +5,9 @@
 3. per-turn latency through the REST channel, one leader and 20 leaders at once, side by side with a plain
    `rasa init` assistant trained in a temporary folder — the framework's floor on this machine — both serving
    at once and measured in alternating rounds;
-4. resident memory of the Rasa server and the action server.
+4. resident memory of the Rasa server and the action server;
+5. the review app's list, transcript and organisation pages with 10,000 conversations on PostgreSQL
+   (ops/review_bench.py).
 """
 from __future__ import annotations
 
@@ -179,9 +181,14 @@ def latency(targets: Dict[str, Tuple[str, List[str]]], rounds: int = ROUNDS,
     return {name: {k: _summary(v) for k, v in row.items()} for name, row in runs.items()}
 
 
-def main() -> int:
+def main(only_review: bool = False) -> int:
+    from . import review_bench
     from .evaluation import isolated_settings
     from .stack import Stack
+
+    if only_review:
+        review_bench.main()
+        return 0
 
     print("Analyse:", json.dumps(analysis_throughput()), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,4 +222,5 @@ def main() -> int:
     print("p50 i forhold til gulvet:", json.dumps(ratio))
     print("Hukommelse:", json.dumps(memory))
     print(json.dumps({"latency": rows, "p50_ratio": ratio, "memory": memory}))
+    review_bench.main()
     return 0
