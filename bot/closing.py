@@ -31,6 +31,10 @@ _NUMBER_WORDS = {"en": 1, "et": 1, "én": 1, "to": 2, "tre": 3, "fire": 4, "fem"
 _RATING = re.compile(r"(?<![\d,.])([1-5])(?:\s*(?:/|ud\s+af|af)\s*5)?(?![\d,.]?\d)")
 _RATING_WORD = re.compile(r"\b(en|et|én|to|tre|fire|fem)(?:'?er)?\b(?=\s*(?:$|[.!]|/|ud\s+af|stjern|point))", re.I)
 
+_GOODBYE = re.compile(r"^\s*(?:tak|mange\s+tak|tusind\s+tak|farvel|hej\s+hej|hejhej|vi\s+ses|god\s+dag|"
+                      r"det\s+var\s+det|ha(?:v)?\s+en\s+god\s+dag)(?:\s+(?:for\s+nu|for\s+i\s+dag|for\s+hjælpen|"
+                      r"for\s+samtalen|skal\s+du\s+have))*\s*[.!]*\s*$", re.I)
+
 MAX_HELPED_CHARS = 500
 
 
@@ -72,8 +76,8 @@ def rating(text: str) -> Optional[str]:
 def helped(text: str) -> Optional[str]:
     """The leader's line on what helped (trimmed), SKIPPED, or None for no text."""
     text = " ".join((text or "").split())
-    if not text:
-        return None
+    if not text or _GOODBYE.match(text):
+        return None  # a goodbye is no answer: the coach says goodbye
     if _SKIP.match(text):
         return SKIPPED
     return text[:MAX_HELPED_CHARS]

@@ -207,3 +207,20 @@ def _is_drift(core: str, heard_considerations: int) -> bool:
     """A short question about something else entirely ("hvornår har kantinen åbent?")."""
     asks = core.endswith("?") or bool(_QUESTION_START.match(core))
     return asks and heard_considerations == 0 and not _FIRST_PERSON.search(core) and not _CONCEPT.search(core)
+
+
+_WEIGHING = re.compile(r"\b" + QUADRANT_WORDS + r"\s+(?:fylder|vejer|betyder)\s+(?:\w+\s+){0,2}(?:mere|mest|tungere)|"
+                       r"\d{1,3}\s*/\s*\d{1,3}|\d{1,3}\s*(?:%|procent)", re.I)
+_DISAGREEING = re.compile(r"^\s*nej\b|\b(?:passer|stemmer|rammer)\s+ikke\b|forkert|misforstået|\bikke\s+"
+                          + QUADRANT_WORDS, re.I)
+
+
+def weighing_when_asked(text: Optional[str], intent: Optional[str], requested_slot: Optional[str]) -> Optional[str]:
+    """"Relationerne vejer mest, 70/30" right after the coach asked how the leader weighs the considerations
+    is the answer to that question, not a correction of the picture: the intent to route it as, or None."""
+    if requested_slot != "svar_balance" or intent != INTENT_OF_KIND["korrektion"] or not text:
+        return None
+    if _WEIGHING.search(text) and not _DISAGREEING.search(text):
+        return "svar_refleksion"
+    return None
+

@@ -200,7 +200,8 @@ def _parse_messages_beside_the_event_loop() -> None:
             )
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
-        return put_safety_first(read_closing_answer(parse_data, message.text, tracker), message.text)
+        parse_data = read_closing_answer(parse_data, message.text, tracker)
+        return put_safety_first(read_weighing_answer(parse_data, message.text, tracker), message.text)
 
     MessageProcessor.handle_message = counted_handle_message
     MessageProcessor.parse_message = parse_message
@@ -247,6 +248,22 @@ def read_closing_answer(parse_data: Dict[Text, Any], text: Optional[Text], track
     parse_data["intent_ranking"] = [parse_data["intent"]]
     parse_data["entities"] = [{"entity": question, "value": value, "start": 0, "end": len(text),
                                "extractor": "bot.closing"}]
+    return parse_data
+
+
+def read_weighing_answer(parse_data: Dict[Text, Any], text: Optional[Text], tracker) -> Dict[Text, Any]:
+    """While the coach waits for the leader's weighting, "relationerne vejer mest" answers it (bot/turns.py)
+    instead of interrupting the reflection as a correction."""
+    from bot import turns
+
+    if tracker is None or tracker.active_loop_name != "refleksion_form":
+        return parse_data
+    intent = (parse_data.get("intent") or {}).get("name")
+    routed = turns.weighing_when_asked(text, intent, tracker.get_slot("requested_slot"))
+    if routed:
+        parse_data["intent"] = {"name": routed, "confidence": 1.0}
+        parse_data["intent_ranking"] = [parse_data["intent"]] + [
+            i for i in parse_data.get("intent_ranking") or [] if i.get("name") != routed]
     return parse_data
 
 

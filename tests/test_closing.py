@@ -41,6 +41,8 @@ def test_what_helped_is_one_trimmed_line_or_skipped():
     assert closing.helped("spring over") == closing.SKIPPED
     assert len(closing.helped("x" * 2000)) == closing.MAX_HELPED_CHARS
     assert closing.helped("   ") is None
+    for goodbye in ("tak", "farvel", "Tak for nu!", "mange tak for hjælpen", "hej hej"):
+        assert closing.helped(goodbye) is None, "a goodbye is not what helped"
 
 
 def test_the_questions_follow_each_other():

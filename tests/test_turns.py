@@ -96,3 +96,16 @@ def test_drift_only_when_the_classifier_had_nothing_better():
 
 def test_buttons_keep_their_intent():
     assert understand("/korrigere_billede", "korrigere_billede").intent == "korrigere_billede"
+
+
+@pytest.mark.parametrize("text, routed", [
+    ("jeg tror relationerne vejer mest, 70/30", "svar_refleksion"),
+    ("60 procent resultater", "svar_refleksion"),
+    ("nej, relationer vejer mest", None),
+    ("det passer ikke, stabilitet fylder mere", None),
+])
+def test_a_weighting_given_when_asked_for_is_an_answer_not_a_correction(text, routed):
+    from bot.turns import weighing_when_asked
+
+    assert weighing_when_asked(text, "korrigere_billede", "svar_balance") == routed
+    assert weighing_when_asked(text, "korrigere_billede", "svar_negligeret") is None
