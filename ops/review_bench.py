@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Dict, List
 
@@ -25,7 +23,6 @@ import sqlalchemy as sa
 
 from bot.settings import ROOT
 
-POSTGRES_ADMIN = os.environ.get("BALANCECOACH_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CONVERSATIONS = 10_000
 
 LEADERS = [
@@ -43,22 +40,6 @@ LEADERS = [
      "jeg tager en snak med dem på mandag", "spring til opsummeringen", "ja, uden mit navn", "2", "ikke meget"],
     ["Vi har 14 borgere på venteliste og for få pladser, og personalet siger, at de ikke kan mere.", "ja"],
 ]
-
-
-def fresh_database() -> str:
-    name = f"balancecoach_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(url: str) -> None:
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def templates(url: str, state: Path) -> List[List[dict]]:
@@ -112,7 +93,9 @@ def replay(url: str, stored: List[List[dict]], count: int) -> float:
 def main(count: int = CONVERSATIONS) -> Dict[str, object]:
     from review import bench as review_bench
 
-    url = fresh_database()
+    from . import postgres
+
+    url = postgres.create("balancecoach_bench")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             state = Path(tmp)
@@ -121,7 +104,7 @@ def main(count: int = CONVERSATIONS) -> Dict[str, object]:
             print(f"Gennemsynet: {count} samtaler gemt gennem trackerstoren på {seconds:.0f} s", flush=True)
             figures = review_bench.run(url, state)
     finally:
-        drop_database(url)
+        postgres.drop(url)
     print("Gennemsynet, sider med", count, "samtaler (PostgreSQL):", json.dumps(figures), flush=True)
     return figures
 

@@ -38,25 +38,16 @@ def fresh_database(tmp_path):
     ones are created on the machine's server for the test and dropped after it."""
     import uuid
 
-    import sqlalchemy as sa
+    from ops import postgres
 
     made = []
 
     def make(kind: str) -> str:
         if kind == "sqlite":
             return f"sqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.db'}"
-        name = f"bc_test_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        made.append(name)
-        return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+        made.append(postgres.create("bc_test", POSTGRES_ADMIN))
+        return made[-1]
 
     yield make
-    if made:
-        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            for name in made:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    for url in made:
+        postgres.drop(url, POSTGRES_ADMIN)

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from ops import postgres
 from ops.evaluation import isolated_settings
 from ops.stack import Stack
 from review.web import create_app
+from tests.conftest import POSTGRES_ADMIN
 from tests.leaders import drive
 
 PASSWORD = "en-lang-og-god-adgangskode"
@@ -26,26 +26,7 @@ ID_IN_LINK = re.compile(r'href="/samtaler/([0-9a-f]{32})"')
 
 
 def _database(kind: str, tmp) -> str:
-    from tests.conftest import POSTGRES_ADMIN
-
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'tracker.db'}"
-    name = f"bc_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop(url: str) -> None:
-    from tests.conftest import POSTGRES_ADMIN
-
-    if url.startswith("postgresql"):
-        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
+    return f"sqlite:///{tmp / 'tracker.db'}" if kind == "sqlite" else postgres.create("bc_test", POSTGRES_ADMIN)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -70,7 +51,7 @@ def world(request, tmp_path_factory):
         app.served_at, app.stack = stack.review_url, stack
         yield app, engine, leaders, by_name
         engine.dispose()
-    _drop(url)
+    postgres.drop(url, POSTGRES_ADMIN)
 
 
 def login(app, user="coach1"):
