@@ -76,7 +76,7 @@ def say(dispatcher: CollectingDispatcher, domain: DomainDict, tracker: Tracker, 
     filled = {**{k: v for k, v in tracker.current_slot_values().items() if v is not None}, **values}
     message: Dict[str, Any] = {"text": chosen["text"].format(**filled)}
     if chosen.get("buttons"):
-        message["buttons"] = [{"title": b["title"], "payload": b["payload"]} for b in chosen["buttons"]]
+        message["buttons"] = [{"title": b["title"], "payload": b["payload"].format(**filled)} for b in chosen["buttons"]]
     if chosen.get("custom"):  # a signal to the client, e.g. that the widget must forget a deleted conversation
         message["json_message"] = chosen["custom"]
     dispatcher.utter_message(**message)

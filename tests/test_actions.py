@@ -255,9 +255,56 @@ def test_skip_to_the_summary_at_any_point_and_gently_when_tired(slots):
     assert text.startswith("Helt i orden — vi stopper spørgsmålene her.") and "Tag fat" not in text
     assert "du har meget at bære" in text
     assert events.pop("balancebillede")["negligeret"] == slots["negligeret"]
-    assert events == {"trin": "afsluttet", "pause": False, "requested_slot": None}
+    assert events == {"trin": "afsluttet", "pause": False, "requested_slot": None, "afslutning_afventer": "deling"}
+    assert "Må en coach fra HR & Organisation læse denne samtale?" in text, "asked once, even when tired"
     messages, _ = run(A.ActionSpringeTilOpsummering(), tracker("spring til slutningen", "springe_til_opsummering", slots))
     assert said(messages).startswith("Selvfølgelig. Her er det, vi nåede:") and "Tag fat der, hvor du står" in said(messages)
+
+
+def closing_answer(text, entity=None, value=None, slots=None):
+    entities = [{"entity": entity, "value": value}] if entity else []
+    return run(A.ActionModtageAfslutning(), tracker(text, "svare_afslutning", slots or {}, entities=entities))
+
+
+def test_the_closing_questions_follow_each_other_and_are_recorded(slots):
+    messages, events = closing_answer("/svare_afslutning", "deling", "anonym", {**slots, "trin": "afsluttet"})
+    assert events == {"deling": "anonym", "afslutning_afventer": "vurdering"}
+    assert "uden at se hvem du er" in said(messages) and "fra 1" in said(messages)
+    assert [b["title"] for b in messages[-1]["buttons"]] == ["1", "2", "3", "4", "5", "Spring over"]
+    messages, events = closing_answer("4", "vurdering", "4")
+    assert events == {"vurdering": "4", "afslutning_afventer": "hjalp"} and "hvad hjalp dig mest" in said(messages)
+    messages, events = closing_answer("at se det hele", "hjalp", "at se det hele")
+    assert events == {"hjalp": "at se det hele", "afslutning_afventer": None}
+    assert "Tak for samtalen" in said(messages)
+
+
+def test_a_named_share_asks_how_to_be_contacted_and_skipping_it_shares_without_the_name():
+    messages, events = closing_answer("ja med mit navn", "deling", "navngivet")
+    assert events == {"deling": "navngivet", "afslutning_afventer": "kontakt"}
+    assert "Hvordan må coachen kontakte dig?" in said(messages)
+    messages, events = closing_answer("spring over", "kontakt", A.closing_module.SKIPPED)
+    assert events["deling"] == "anonym" and "uden dit navn" in said(messages)
+
+
+def test_a_strained_leader_is_asked_only_about_sharing():
+    messages, events = closing_answer("nej tak", "deling", "nej", {"belastet": True})
+    assert events == {"deling": "nej", "afslutning_afventer": None}
+    assert said(messages) == "Det er helt i orden — samtalen deles ikke."
+
+
+def test_an_answer_typed_later_without_buttons_is_read_and_anything_else_asks_again():
+    _, events = closing_answer("ja, en coach må gerne læse samtalen")
+    assert events["deling"] == "anonym"
+    messages, events = closing_answer("hmm")
+    assert events == {"afslutning_afventer": "deling"} and "Må en coach" in said(messages)
+
+
+def test_withdrawing_consent_says_so_and_marks_it_for_every_conversation():
+    messages, events = run(A.ActionTraekkeSamtykkeTilbage(), tracker("træk mit samtykke tilbage",
+                                                                     "traekke_samtykke_tilbage",
+                                                                     {"deling": "anonym", "opbevaring_dage": "30"}))
+    assert events == {"deling": "nej", "samtykke_tilbage": True, "kontakt": None, "afslutning_afventer": None}
+    assert "trukket tilbage" in said(messages) and "30 dage" in said(messages)
 
 
 def test_after_the_summary_a_next_step_is_added_to_it(slots):

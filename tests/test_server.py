@@ -120,7 +120,7 @@ def test_deletion_removes_the_stored_conversation(coach):
 def test_readme_sample_conversation_has_its_arc(coach):
     """The README's sample, replayed: mirror, a correction that changes the picture, reflection before each
     question, the leader's weighting in the summary and the picture. The facts, not the wording."""
-    from bot import sample
+    from ops import sample
 
     sender = uuid.uuid4().hex
     turns = sample.conversation(lambda message: coach.ask(message, sender))
