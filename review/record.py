@@ -13,11 +13,13 @@ from typing import Optional
 import sqlalchemy as sa
 
 from bot.facts import Facts
-from review.models import Samtale, SamtaleHensyn, Samtykke
+from review.models import Note, Samtale, SamtaleHensyn, SamtaleMaerke, Samtykke
 
 samtaler = Samtale.__table__
 hensyn = SamtaleHensyn.__table__
 samtykker = Samtykke.__table__
+noter = Note.__table__
+maerker = SamtaleMaerke.__table__
 
 
 def record(connection, sender_id: str, session_start: float, facts: Facts, pseudonym: str) -> str:
@@ -46,7 +48,7 @@ def record(connection, sender_id: str, session_start: float, facts: Facts, pseud
         connection.execute(sa.update(samtaler).where(samtaler.c.id == conversation_id).values(**values))
         known_choices = connection.execute(
             sa.select(sa.func.count()).select_from(samtykker).where(samtykker.c.samtale_id == conversation_id)
-        ).scalar()
+        ).scalar() if facts.deling_valg else 0
     for choice, when in facts.deling_valg[known_choices:]:
         connection.execute(sa.insert(samtykker).values(samtale_id=conversation_id, valg=choice, tidspunkt=when))
     heard = set(facts.hensyn)
@@ -77,8 +79,7 @@ def forget(connection, sender_id: str) -> None:
     """The leader deleted their conversation: its rows go too (notes and consent history with them)."""
     ids = connection.execute(sa.select(samtaler.c.id).where(samtaler.c.sender_id == sender_id)).scalars().all()
     if ids:
-        for table in (hensyn, samtykker, sa.Table("bc_noter", samtaler.metadata),
-                      sa.Table("bc_samtale_maerker", samtaler.metadata)):
+        for table in (hensyn, samtykker, noter, maerker):
             connection.execute(sa.delete(table).where(table.c.samtale_id.in_(ids)))
         connection.execute(sa.delete(samtaler).where(samtaler.c.id.in_(ids)))
 
