@@ -23,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from review.models import ROLLER
 
 MIN_KODEORD = 12
-ROLLE_RANG = ("admin", "hr", "coach")
-"""When a token carries several roles, the first of these it has wins (the order the brief set)."""
+ROLLE_RANG = ("admin", "coach", "hr")
+"""When a token carries several roles, the first of these it has wins: a coach who is also in HR keeps the
+transcripts (HR sees only the organisation view, which coaches see too). One role per user for now."""
 
 ROLLE_NAVN = {"coach": "Coach", "hr": "HR", "admin": "Administrator"}
 
