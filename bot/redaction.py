@@ -21,10 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import FrozenSet, List, Optional, Tuple
 
-ORIGINAL = "uredigeret"
-"""Metadata key of a message's unredacted text: read by the tracker store for a contact the leader gives on
-purpose, and removed from every event before it is stored."""
-
 NAMES_FILE = Path(__file__).resolve().parent.parent / "models" / "navne.json"
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

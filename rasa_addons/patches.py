@@ -1,6 +1,8 @@
 """Fixes to Rasa 3.6 internals, installed once when this module is first imported (by every module of ours the
-Rasa server loads: components, tracker store, channels). They target Rasa 3.6's per-turn overhead, each found by profiling the running server with py-spy under `make bench`
-and each explained in the function that installs it (listed at the bottom of this file).
+Rasa server loads: components, tracker store, channels). Most target Rasa 3.6's per-turn overhead, each found by
+profiling the running server with py-spy under `make bench`; the rest do what Rasa has no extension point for:
+redact every message before it is logged, let safety decide the intent, and read a turn in the context of the
+question just asked. Each is explained in the function that installs it (listed at the bottom of this file).
 """
 from __future__ import annotations
 
@@ -173,12 +175,12 @@ def _parse_messages_beside_the_event_loop() -> None:
 
     async def counted_handle_message(self: MessageProcessor, message):
         global _in_flight
-        redact_before_anything_else(message)
         _in_flight += 1
         try:
             return await handle_message(self, message)
         finally:
             _in_flight -= 1
+            ORIGINALS.pop(message.sender_id, None)
 
     def parse_in_worker(self: MessageProcessor, threads: int, *args):
         embedding_threads(threads)
@@ -207,19 +209,38 @@ def _parse_messages_beside_the_event_loop() -> None:
     MessageProcessor.parse_message = parse_message
 
 
+ORIGINALS: Dict[Text, Text] = {}
+"""Conversation id → the unredacted text of the message being handled in this process right now. Messages of
+one conversation are handled one at a time (the lock store), and the tracker store reads this while saving
+the same turn; it is never part of the tracker, so it reaches no action server, event or log."""
+
+
+def _redacting_log_message() -> None:
+    """Every message is redacted (bot/redaction.py) before Rasa reads it, in `MessageProcessor.log_message`,
+    which every path that stores a user message goes through (the channels via `handle_message`, the shell,
+    the HTTP API's `/conversations/<id>/messages`). So names and numbers never reach the NLU, the tracker, the
+    action server or a log. The original is kept, for this turn only, in `ORIGINALS`: the tracker store uses
+    it for the one answer a leader gives on purpose — how a coach may contact them."""
+    from rasa.core.processor import MessageProcessor
+
+    log_message = MessageProcessor.log_message
+
+    async def redacting_log_message(self: MessageProcessor, message, should_save_tracker: bool = True):
+        redact_before_anything_else(message)
+        return await log_message(self, message, should_save_tracker)
+
+    MessageProcessor.log_message = redacting_log_message
+
+
 def redact_before_anything_else(message) -> None:
-    """Every message, from every channel (REST, socket.io, Teams, the shell), is redacted (bot/redaction.py)
-    before Rasa reads it, so names and numbers never reach the NLU, the tracker, the action server or a log.
-    The original stays only in the message's metadata (`redaction.ORIGINAL`), for the one answer a leader
-    gives on purpose — how a coach may contact them — and the tracker store removes it from every event
-    before anything is written."""
     from bot import redaction
 
+    ORIGINALS.pop(message.sender_id, None)
     if not isinstance(message.text, str) or not message.text:
         return
     redacted = redaction.redact(message.text)
     if redacted != message.text:
-        message.metadata = {**(message.metadata or {}), redaction.ORIGINAL: message.text}
+        ORIGINALS[message.sender_id] = message.text
         message.text = redacted
 
 
@@ -300,3 +321,4 @@ _serialise_action_calls_with_ujson()
 _index_event_types()
 _run_graphs_without_dask()
 _parse_messages_beside_the_event_loop()
+_redacting_log_message()

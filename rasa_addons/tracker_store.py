@@ -12,8 +12,8 @@ SQLite overwrites deleted content (`secure_delete`), so a deleted sentence does 
 
 The same transaction keeps the review app's conversation row (review/record.py) in step: facts and consent
 as of this turn, a withdrawal reaching all the leader's conversations, deletion and retention reaching the
-rows. Before anything is written, the unredacted original a channel message carries in its metadata
-(`bot.redaction.ORIGINAL`) is taken out of every event.
+rows. Messages arrive redacted (rasa_addons/patches.py); only a contact a leader writes on purpose is
+recorded as written, in its one column.
 """
 from __future__ import annotations
 
@@ -33,9 +33,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
 from bot import facts as facts_module
-from bot import identity, redaction
-from review import record
+from bot import identity
 from bot import settings as settings_module
+from rasa_addons.patches import ORIGINALS
+from review import record
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             await self.stream_events(tracker)
             rows = []
             for event in new_events:
-                data = without_originals(event.as_dict())
+                data = event.as_dict()
                 rows.append({
                     "sender_id": tracker.sender_id,
                     "type_name": event.type_name,
@@ -177,11 +178,12 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             session.commit()
         setattr(tracker, STORED, len(tracker.events))
 
-
     def _record(self, connection, tracker, new_events: List[Event]) -> None:
         events = [e.as_dict() for e in tracker.events]
+        latest = next((e for e in reversed(events) if e.get("event") == "user"), None)
+        original = ORIGINALS.get(tracker.sender_id)
         facts = facts_module.of_events(tracker.sender_id, events,
-                                       original_of=lambda e: (e.get("metadata") or {}).get(redaction.ORIGINAL))
+                                       original_of=lambda e: original if e is latest else None)
         if facts is None:
             return
         session_start = session_start_of(events)
@@ -198,16 +200,6 @@ def session_start_of(events: List[dict]) -> Optional[float]:
         if event.get("event") == "session_started":
             return event.get("timestamp")
     return events[0].get("timestamp") if events else None
-
-
-def without_originals(data: Any) -> Any:
-    """The event as it may be stored: no unredacted original anywhere in it (metadata of the message, the
-    parse data's copy, the session-start metadata slot)."""
-    if isinstance(data, dict):
-        return {k: without_originals(v) for k, v in data.items() if k != redaction.ORIGINAL}
-    if isinstance(data, list):
-        return [without_originals(v) for v in data]
-    return data
 
 
 def _sqlite_secure_delete(dbapi_connection, _record) -> None:
