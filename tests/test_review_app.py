@@ -505,7 +505,14 @@ def test_transcript_shows_what_the_analysis_heard_and_escapes_the_leader(coach, 
     assert page.count("Rettede coachen") == 2  # the correction, and the denial that changed the picture
     assert "Jeg hører, at relationerne fylder for dig." in page
     assert "NY SESSION" not in page and "HEMMELIG" not in page
-    assert page.count('src="data:image/svg+xml;base64,') == 4  # three versions, and the final one large
+    sources = re.findall(r'<img src="(/samtaler/[0-9a-f]{32}/billede/\d+\.svg)"', page)
+    assert len(sources) == 4  # three versions, and the final one large, each its own request
+    for source in sources:
+        picture = coach.get(source)
+        assert picture.status_code == 200 and picture.mimetype == "image/svg+xml"
+        assert picture.get_data(as_text=True).lstrip().startswith(("<?xml", "<svg"))
+    assert coach.get(f"/samtaler/{info['delt']}/billede/9.svg").status_code == 404
+    assert coach.get(f"/samtaler/{info['privat']}/billede/0.svg").status_code == 404
     assert "Dit balancebillede" in page  # the picture's description as alt text
     assert "Oversættelse" in page and "Etikkerne" in page  # lenses by name
 

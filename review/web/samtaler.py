@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, List, Optional
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import and_, exists, func, select
 
 from review.auth import kraever
@@ -157,17 +157,39 @@ def liste():
     )
 
 
-def _visning(samtale: Samtale):
+def _visning(samtale: Samtale, inline: bool = False):
+    """The conversation and its pictures. On screen each picture is its own request
+    (`billede`), so the page answers without waiting for drawings; the print export carries them inline."""
     forloeb = transkript.hent(db().connection(), samtale.sender_id, samtale.session_start)
-    billeder = {}
+
+    def picture(value, nr: int):
+        if inline:
+            return transkript.tegning(value)
+        return {"src": url_for("samtaler.billede", samtale_id=samtale.id, nr=nr),
+                "alt": transkript.beskrivelse(value)}
+
+    billeder, slut = {}, None
     if forloeb is not None:
         for tur in forloeb.ture:
             if tur.billede is not None:
-                billeder[tur.billede_nr] = transkript.tegning(tur.billede)
-        slut = transkript.tegning(forloeb.slut_billede) if forloeb.slut_billede else None
-    else:
-        slut = None
+                billeder[tur.billede_nr] = picture(tur.billede, tur.billede_nr)
+        slut = picture(forloeb.slut_billede, 0) if forloeb.slut_billede else None
     return forloeb, billeder, slut
+
+
+@bp.get("/samtaler/<samtale_id>/billede/<int:nr>.svg")
+@kraever("coach", "admin")
+def billede(samtale_id: str, nr: int):
+    """Version `nr` of a shared conversation's balance picture (0: the final one), as SVG."""
+    s = delt_samtale(samtale_id)
+    forloeb = transkript.hent(db().connection(), s.sender_id, s.session_start)
+    if forloeb is None:
+        abort(404)
+    value = forloeb.slut_billede if nr == 0 else next(
+        (t.billede for t in forloeb.ture if t.billede is not None and t.billede_nr == nr), None)
+    if value is None:
+        abort(404)
+    return Response(transkript.svg(value), mimetype="image/svg+xml")
 
 
 @bp.get("/samtaler/<samtale_id>")
@@ -187,7 +209,7 @@ def eksport(samtale_id: str):
     s = delt_samtale(samtale_id)
     med_noter = request.args.get("noter") == "1"
     revision("eksport", samtale_id=s.id, detaljer="med noter" if med_noter else None)
-    forloeb, billeder, slut = _visning(s)
+    forloeb, billeder, slut = _visning(s, inline=True)
     return render_template("eksport.html", s=s, forloeb=forloeb, billeder=billeder, slut=slut,
                            hensyn=hensyn_af(s), noter=s.noter if med_noter else None, udskrevet=datetime.utcnow())
 

@@ -215,3 +215,17 @@ def tegning(value: Dict[str, Any]) -> Dict[str, str]:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return {"src": src, "alt": picture.description}
+
+
+def beskrivelse(value: Dict[str, Any]) -> str:
+    """The picture's text for screen readers, without drawing it."""
+    from bot.picture import message
+
+    return str(message(value, visning.model())["beskrivelse"])
+
+
+def svg(value: Dict[str, Any]) -> str:
+    """The picture as an SVG document (drawn once per content, then kept with the data: URIs)."""
+    src = tegning(value)["src"]
+    return base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+
