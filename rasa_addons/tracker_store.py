@@ -188,7 +188,8 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             return
         session_start = session_start_of(events)
         record.record(connection, tracker.sender_id, session_start, facts,
-                      identity.pseudonym(tracker.sender_id, self.pseudonym_secret))
+                      identity.pseudonym(tracker.sender_id, self.pseudonym_secret),
+                      changed={e.key for e in new_events if isinstance(e, SlotSet)})
         if any(isinstance(e, SlotSet) and e.key == WITHDRAW_SLOT and e.value for e in new_events):
             record.withdraw(connection, tracker.sender_id, facts.senest)
 

@@ -8,7 +8,7 @@ a deletion removes the rows, and retention leaves only the counts.
 from __future__ import annotations
 
 import secrets
-from typing import Optional
+from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
@@ -22,12 +22,16 @@ noter = Note.__table__
 maerker = SamtaleMaerke.__table__
 
 
-def record(connection, sender_id: str, session_start: float, facts: Facts, pseudonym: str) -> str:
-    """Upsert the conversation's row and what it voiced; returns its id."""
-    found = connection.execute(
-        sa.select(samtaler.c.id, samtaler.c.deling).where(samtaler.c.sender_id == sender_id,
-                                                          samtaler.c.session_start == session_start)
-    ).first()
+HEARD_SLOTS = frozenset({"kvadranter", "negligeret", "etikker", "borgersyn", "roller", "requested_slot"})
+"""Slots whose change can change what a conversation voiced (`bc_samtale_hensyn`)."""
+
+
+def record(connection, sender_id: str, session_start: float, facts: Facts, pseudonym: str,
+           changed: Optional[Iterable[str]] = None) -> None:
+    """Upsert the conversation's row; `changed` names the slots this turn set (None: all may have changed).
+    Most turns change only counts, and cost one UPDATE; what was heard and the consent history are
+    written when their slots change."""
+    changed = None if changed is None else set(changed)
     values = dict(
         startet=facts.startet, senest=facts.senest, kanal=facts.kanal, pseudonym=pseudonym,
         leder_ture=facts.leder_ture, rettelser=facts.rettelser, opsummering=facts.opsummering,
@@ -38,29 +42,33 @@ def record(connection, sender_id: str, session_start: float, facts: Facts, pseud
     )
     if not facts.kontakt_gemt:
         values["kontakt"] = facts.kontakt
-    if found is None:
+    this = (samtaler.c.sender_id == sender_id) & (samtaler.c.session_start == session_start)
+    new = connection.execute(sa.update(samtaler).where(this).values(**values)).rowcount == 0
+    if new:
         conversation_id = secrets.token_hex(16)
         connection.execute(sa.insert(samtaler).values(id=conversation_id, sender_id=sender_id,
                                                       session_start=session_start, **values))
-        known_choices = 0
+        changed = None
+    elif changed is not None and not changed & (HEARD_SLOTS | {"deling"}):
+        return
     else:
-        conversation_id = found.id
-        connection.execute(sa.update(samtaler).where(samtaler.c.id == conversation_id).values(**values))
-        known_choices = connection.execute(
+        conversation_id = connection.execute(sa.select(samtaler.c.id).where(this)).scalar_one()
+    if changed is None or "deling" in changed:
+        known_choices = 0 if new else connection.execute(
             sa.select(sa.func.count()).select_from(samtykker).where(samtykker.c.samtale_id == conversation_id)
-        ).scalar() if facts.deling_valg else 0
-    for choice, when in facts.deling_valg[known_choices:]:
-        connection.execute(sa.insert(samtykker).values(samtale_id=conversation_id, valg=choice, tidspunkt=when))
-    heard = set(facts.hensyn)
-    stored = {(r.slags, r.navn) for r in connection.execute(
-        sa.select(hensyn.c.slags, hensyn.c.navn).where(hensyn.c.samtale_id == conversation_id))}
-    for slags, navn in stored - heard:
-        connection.execute(sa.delete(hensyn).where(hensyn.c.samtale_id == conversation_id,
-                                                   hensyn.c.slags == slags, hensyn.c.navn == navn))
-    if heard - stored:
-        connection.execute(sa.insert(hensyn), [{"samtale_id": conversation_id, "slags": s, "navn": n}
-                                               for s, n in sorted(heard - stored)])
-    return conversation_id
+        ).scalar()
+        for choice, when in facts.deling_valg[known_choices:]:
+            connection.execute(sa.insert(samtykker).values(samtale_id=conversation_id, valg=choice, tidspunkt=when))
+    if changed is None or changed & HEARD_SLOTS:
+        heard = set(facts.hensyn)
+        stored = set() if new else {(r.slags, r.navn) for r in connection.execute(
+            sa.select(hensyn.c.slags, hensyn.c.navn).where(hensyn.c.samtale_id == conversation_id))}
+        for slags, navn in stored - heard:
+            connection.execute(sa.delete(hensyn).where(hensyn.c.samtale_id == conversation_id,
+                                                       hensyn.c.slags == slags, hensyn.c.navn == navn))
+        if heard - stored:
+            connection.execute(sa.insert(hensyn), [{"samtale_id": conversation_id, "slags": s, "navn": n}
+                                                   for s, n in sorted(heard - stored)])
 
 
 def withdraw(connection, sender_id: str, when, but: Optional[str] = None) -> None:
