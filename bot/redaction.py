@@ -47,26 +47,14 @@ class NamesMissing(FileNotFoundError):
 
 
 @lru_cache(maxsize=1)
-def _names() -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
+def _names() -> Tuple[FrozenSet[str], ...]:
+    """First names, surnames, the commonest Danish first names, the names that are also Danish words, and the
+    names that are also Danish function words ("Hans", "De") — all decided when the file is built."""
     if not NAMES_FILE.exists():
         raise NamesMissing(f"{NAMES_FILE} findes ikke; kør 'make train' (ops/build_names.py)")
     data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
-    return frozenset(data["fornavne"]), frozenset(data["efternavne"]), frozenset(data["almindelige_danske"])
-
-
-@lru_cache(maxsize=1)
-def _function_words() -> FrozenSet[str]:
-    from spacy.lang.da.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-@lru_cache(maxsize=1)
-def _danish_words() -> FrozenSet[str]:
-    from .text import lemma_table
-
-    table = lemma_table()
-    return frozenset(table) | frozenset(table.values())
+    return tuple(frozenset(data[key]) for key in ("fornavne", "efternavne", "almindelige_danske", "ogsaa_ord",
+                                                  "ogsaa_smaaord"))
 
 
 def _is_capitalised(word: str) -> bool:
@@ -74,9 +62,7 @@ def _is_capitalised(word: str) -> bool:
 
 
 def _names_in(text: str) -> List[Tuple[int, int]]:
-    first, last, common = _names()
-    danish = _danish_words()
-    function_words = _function_words()
+    first, last, common, also_words, also_function_words = _names()
     words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     found = [False] * len(words)
     for i, (start, end, word) in enumerate(words):
@@ -98,11 +84,11 @@ def _names_in(text: str) -> List[Tuple[int, int]]:
             continue  # "Herning Kommune"
         elif previous.lower() in _PLACE_BEFORE and word not in first:
             continue  # "i Sunds", "i Herning"
-        elif initial and word.lower() in danish:
+        elif initial and word in also_words:
             then = words[i + 2][2] if i + 2 < len(words) else ""
             name_follows = not between.strip() and (following in first or following in last)
             and_name = following == "og" and _is_capitalised(then) and (then in first or then in last)
-            if word.lower() in function_words:
+            if word in also_function_words:
                 found[i] = name_follows
             elif word in common:
                 found[i] = name_follows or and_name or following in _VERBS_AFTER_NAME

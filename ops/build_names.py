@@ -1,4 +1,5 @@
-"""Build models/navne.json, the first names and surnames the redaction recognises, from PyPI's `names-dataset`.
+"""Build models/navne.json, the first names and surnames the redaction recognises, from PyPI's `names-dataset`,
+and which of them are also Danish words (so the coach never loads a dictionary to tell).
 
 The dataset (names by country, from public profiles; ~2 GB in memory) is read once at build time, never by the
 coach: Danish names in depth, and the commonest names of the countries most of Denmark's immigrants and their
@@ -32,12 +33,28 @@ def main() -> int:
             first.update(names)
         last.update(dataset.get_top_names(n=n, country_alpha2=country, use_first_names=False).get(country, []))
     keep = lambda names: sorted(n for n in names if len(n) > 1 and n[0].isupper())  # noqa: E731
+    words, function_words = danish_words()
+    names = set(keep(first)) | set(keep(last))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"kilde": "names-dataset 3.3.1", "fornavne": keep(first),
-                                          "efternavne": keep(last), "almindelige_danske": keep(common_danish)},
-                                         ensure_ascii=False))
+    Path(args.out).write_text(json.dumps({
+        "kilde": "names-dataset 3.3.1; spacy-lookups-data (da) og spaCy's danske stopord",
+        "fornavne": keep(first), "efternavne": keep(last), "almindelige_danske": keep(common_danish),
+        "ogsaa_ord": sorted(n for n in names if n.lower() in words),
+        "ogsaa_smaaord": sorted(n for n in names if n.lower() in function_words),
+    }, ensure_ascii=False))
     print(f"{args.out}: {len(keep(first))} fornavne, {len(keep(last))} efternavne")
     return 0
+
+
+def danish_words():
+    """Every Danish word form and lemma spacy-lookups-data knows, and spaCy's Danish stop words: the
+    redaction needs to know which names are also Danish words, and only those are kept in the file."""
+    from spacy.lang.da.stop_words import STOP_WORDS
+
+    from bot.text import lemma_table
+
+    table = lemma_table()
+    return set(table) | set(map(str, table.values())), set(STOP_WORDS)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,25 @@ def test_a_leader_reaches_the_summary_with_the_balance_picture(chat, coach):
     c.shot("webchat-opsummering-mobil")
 
 
+def test_the_closing_is_answered_with_its_buttons(chat):
+    c = chat()
+    c.to_summary()
+    assert "Må en coach fra HR & Organisation læse denne samtale?" in c.bot_texts()[-1]
+
+    def click(title):
+        before = c.entries()
+        c.page.get_by_role("button", name=title, exact=True).last.click()
+        c.wait_idle(before)
+        return c.bot_texts()
+
+    texts = click("Ja, uden mit navn")
+    assert c.user_texts()[-1] == "Ja, uden mit navn", "the leader sees the button's words, not its payload"
+    assert any("uden at se hvem du er" in t for t in texts[-2:]) and "fra 1" in texts[-1]
+    assert "hvad hjalp dig mest" in click("4")[-1]
+    assert "Tak for samtalen" in click("Spring over")[-1]
+    assert c.errors == []
+
+
 def test_a_reload_keeps_the_conversation_and_it_continues(chat, coach):
     c = chat()
     c.say(DILEMMA)
