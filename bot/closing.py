@@ -88,6 +88,18 @@ def contact(text: str) -> Optional[str]:
     return helped(text)
 
 
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:hvad|hvem|hvordan|hvorfor|hvor|hvilke[nt]?|kan|må|får|ser|er\s+det|betyder)\b", re.I)
+_ABOUT_SHARING = re.compile(r"\b(?:coach\w*|læs\w*|del(?:e|er|es|t|ing\w*)?|samtykke\w*|navn\w*|hr|anonym\w*|"
+                            r"ser|se\s+den|kontakt\w*|opfølg\w*)\b", re.I)
+
+
+def asks_about_sharing(question: Optional[str], text: str) -> bool:
+    """"Hvad betyder det, at en coach læser den?" while the sharing question is open: a question about
+    sharing, which the privacy answer explains — not a question about the balance model."""
+    return question in ("deling", "kontakt") and bool(_QUESTION.search(text or "")) \
+        and bool(_ABOUT_SHARING.search(text or ""))
+
+
 def answer(question: Optional[str], text: str) -> Optional[Tuple[str, str]]:
     """(question, value) when `text` answers the closing question the coach just asked, else None."""
     if question == "deling":

@@ -251,14 +251,20 @@ CLOSING_ASKERS = frozenset({"action_opsummere_refleksion", "action_springe_til_o
 
 def read_closing_answer(parse_data: Dict[Text, Any], text: Optional[Text], tracker) -> Dict[Text, Any]:
     """Right after the coach asked a closing question, "ja", "4" or "spring over" answer it (bot/closing.py):
-    the turn becomes `svare_afslutning` with the answer as an entity, which one rule routes. Anything that is
-    no answer keeps the NLU's reading, and the question counts as unanswered."""
+    the turn becomes `svare_afslutning` with the answer as an entity, which one rule routes; a question about
+    sharing gets the privacy answer. Anything else keeps the NLU's reading, and the question counts as
+    unanswered."""
     from bot import closing
 
     if tracker is None or not text or text.startswith("/"):
         return parse_data
     pending = tracker.get_slot("afslutning_afventer")
     if not pending or not _asked_in_last_turn(tracker):
+        return parse_data
+    if closing.asks_about_sharing(pending, text):
+        parse_data["forstaaelse"] = parse_data.get("intent")
+        parse_data["intent"] = {"name": "privatliv", "confidence": 1.0}
+        parse_data["intent_ranking"] = [parse_data["intent"]]
         return parse_data
     found = closing.answer(pending, text)
     if found is None:

@@ -53,3 +53,16 @@ def test_the_questions_follow_each_other():
     assert closing.next_question("hjalp", "x") is None
     assert closing.answer(None, "ja") is None
     assert closing.answer("deling", "ja") == ("deling", "anonym")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hvad betyder det at en coach læser den?", True),
+    ("hvem kan se den hvis jeg siger ja?", True),
+    ("får min chef mit navn?", True),
+    ("ja", False),
+    ("hvad er pligtetik?", False),
+    ("vægtningen passer ikke", False),
+])
+def test_a_question_about_sharing_while_it_is_asked_gets_the_privacy_answer(text, expected):
+    assert closing.asks_about_sharing("deling", text) is expected
+    assert closing.asks_about_sharing(None, text) is False
