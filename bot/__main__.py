@@ -79,7 +79,7 @@ def cmd_serve(args) -> int:
 def cmd_eval_nlu(args) -> int:
     from ops.evaluation import nlu_report
 
-    return nlu_report()
+    return nlu_report(args.out)
 
 
 def cmd_eval_conversations(args) -> int:
@@ -128,7 +128,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("serve", help="run the action server and the Rasa server")
     p.add_argument("--shell", action="store_true", help="chat in the terminal instead")
     p.set_defaults(func=cmd_serve)
-    sub.add_parser("eval-nlu", help="intent report on a held-out split").set_defaults(func=cmd_eval_nlu)
+    p = sub.add_parser("eval-nlu", help="intent report on a held-out split")
+    p.add_argument("--out", type=Path, help="also write the figures (with the data's fingerprint) as JSON here")
+    p.set_defaults(func=cmd_eval_nlu)
     p = sub.add_parser("eval-conversations",
                        help="start the coach and score it on behaviour and dialogue sets (scorer chosen per file)")
     p.add_argument("gold", nargs="+")

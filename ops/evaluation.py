@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
 from bot.settings import ROOT
 
@@ -22,7 +22,24 @@ def _rasa(*args: str, cwd: Path = ROOT) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def nlu_report() -> int:
+NLU_INPUTS = ("config.yml", "data/nlu")
+
+
+def nlu_fingerprint() -> str:
+    """A hash of what the intent figures depend on: the NLU data and the pipeline."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in NLU_INPUTS:
+        path = ROOT / name
+        for file in sorted(path.rglob("*.yml")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def nlu_report(out: Optional[Path] = None) -> int:
+    """The intent report on a held-out 20 % (one training); `out` keeps the figures, with the fingerprint of the
+    data they were measured on, for the quality gate in `make test`."""
     RESULTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -42,7 +59,30 @@ def nlu_report() -> int:
     figures = {"intent_macro_f1": round(macro["f1-score"], 3), "intent_accuracy": round(report.get("accuracy", 0), 3),
                "test_examples": report["macro avg"]["support"]}
     print(json.dumps(figures))
+    if out is not None:
+        Path(out).write_text(json.dumps({**figures, "fingerprint": nlu_fingerprint()}) + "\n")
     return 0
+
+
+def below_floors(figures: Dict[str, float], floors: Dict[str, float]) -> List[str]:
+    """Each figure under its floor, as a readable line; a figure that is missing counts as under."""
+    return [f"{name}: {figures.get(name)} < {floor}" for name, floor in sorted(floors.items())
+            if figures.get(name) is None or figures[name] < floor]
+
+
+def analysis_figures() -> Dict[str, float]:
+    """The analysis classifier's own cross-validated figures (5 folds over data/analyse/, computed when
+    `make train` trains it), averaged per kind."""
+    from bot import classifier
+
+    report = classifier.load().report
+
+    def mean(prefix: str) -> float:
+        values = [v for k, v in report.items() if k.startswith(prefix)]
+        return round(sum(values) / len(values), 3)
+
+    return {"kvadrant_cv_f1": mean("kvadrant:"), "borgersyn_cv_f1": mean("borgersyn:"),
+            "linse_cv_f1": mean("linse:"), "t_ledelse_cv_accuracy": report["t_ledelse"]}
 
 
 def isolated_settings(rasa_port: int, action_port: int, state_dir: Path, **extra: str):
