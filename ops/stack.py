@@ -88,13 +88,17 @@ class Stack:
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} findes ikke; kør 'make train'")
         s = self.settings
-        self._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
-        self._spawn("rasa", [sys.executable, "-m", "rasa_addons.server", "rasa", "--model", str(self.model)])
-        checks = [f"http://{_local(s.action_host)}:{s.action_port}/health", f"{self.url}/"]
-        self._wait(checks, time.time() + timeout)
-        if self.review:  # after the Rasa server, which has migrated the shared database by then
-            self._spawn("review", [sys.executable, "-m", "review", "serve"])
-            self._wait([f"{self.review_url}/login"], time.time() + 60)
+        try:  # the servers run in their own sessions: a Ctrl-C during start-up must not leave them behind
+            self._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
+            self._spawn("rasa", [sys.executable, "-m", "rasa_addons.server", "rasa", "--model", str(self.model)])
+            checks = [f"http://{_local(s.action_host)}:{s.action_port}/health", f"{self.url}/"]
+            self._wait(checks, time.time() + timeout)
+            if self.review:  # after the Rasa server, which has migrated the shared database by then
+                self._spawn("review", [sys.executable, "-m", "review", "serve"])
+                self._wait([f"{self.review_url}/login"], time.time() + 60)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait(self, checks: List[str], deadline: float) -> None:
@@ -182,7 +186,16 @@ def serve(shell: bool = False) -> int:
     stack = Stack(s, quiet=False, review=True)
     print("Starter action server, Rasa server og gennemsynet (første gang tager det et halvt minut) ...", flush=True)
     started = time.time()
-    stack.start()
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped while starting: Stack.start stops what it started
+    try:
+        stack.start()
+    except KeyboardInterrupt:
+        print("\nStoppet under opstart.", flush=True)
+        return 130
     base = s.rasa_url
     print(
         f"\nBalancecoach kører (klar på {time.time() - started:.0f} s).\n"
