@@ -263,16 +263,13 @@ def read_closing_answer(parse_data: Dict[Text, Any], text: Optional[Text], track
         return parse_data
     if closing.asks_about_sharing(pending, text):
         parse_data["forstaaelse"] = parse_data.get("intent")
-        parse_data["intent"] = {"name": "privatliv", "confidence": 1.0}
-        parse_data["intent_ranking"] = [parse_data["intent"]]
-        return parse_data
+        return _route(parse_data, "privatliv")
     found = closing.answer(pending, text)
     if found is None:
         return parse_data
     question, value = found
     parse_data["forstaaelse"] = parse_data.get("intent")
-    parse_data["intent"] = {"name": "svare_afslutning", "confidence": 1.0}
-    parse_data["intent_ranking"] = [parse_data["intent"]]
+    _route(parse_data, "svare_afslutning")
     parse_data["entities"] = [{"entity": question, "value": value, "start": 0, "end": len(text),
                                "extractor": "bot.closing"}]
     return parse_data
@@ -287,11 +284,7 @@ def read_weighing_answer(parse_data: Dict[Text, Any], text: Optional[Text], trac
         return parse_data
     intent = (parse_data.get("intent") or {}).get("name")
     routed = turns.weighing_when_asked(text, intent, tracker.get_slot("requested_slot"))
-    if routed:
-        parse_data["intent"] = {"name": routed, "confidence": 1.0}
-        parse_data["intent_ranking"] = [parse_data["intent"]] + [
-            i for i in parse_data.get("intent_ranking") or [] if i.get("name") != routed]
-    return parse_data
+    return _route(parse_data, routed) if routed else parse_data
 
 
 def _asked_in_last_turn(tracker) -> bool:
@@ -315,9 +308,16 @@ def put_safety_first(parse_data: Dict[Text, Any], text: Optional[Text]) -> Dict[
     concern = safety.assess(text)
     intent = (parse_data.get("intent") or {}).get("name")
     if concern and intent != concern and not (concern == "belastning" and intent == "krise"):
-        parse_data["intent"] = {"name": concern, "confidence": 1.0}
-        parse_data["intent_ranking"] = [parse_data["intent"]] + [
-            i for i in parse_data.get("intent_ranking") or [] if i.get("name") != concern]
+        _route(parse_data, concern)
+    return parse_data
+
+
+def _route(parse_data: Dict[Text, Any], intent: Text) -> Dict[Text, Any]:
+    """The turn is `intent`, decided by the words in context rather than the classifier: first in the ranking,
+    with the classifier's other readings kept after it."""
+    parse_data["intent"] = {"name": intent, "confidence": 1.0}
+    parse_data["intent_ranking"] = [parse_data["intent"]] + [
+        i for i in parse_data.get("intent_ranking") or [] if i.get("name") != intent]
     return parse_data
 
 
