@@ -23,6 +23,10 @@ ANALYSE_MODEL := models/analyse.pkl
 NAMES         := models/navne.json
 NLU_REPORT    := models/nlu_rapport.json
 RASA_DATA     := data/nlu data/rules data/stories
+# Rasa's domain: domain.yml plus the responses made from the balance model (bot/domain_parts.py writes both here).
+DOMAIN_DIR    := build/domain
+DOMAIN_INPUTS := domain.yml bot/knowledge.yml bot/knowledge.py bot/domain_parts.py
+MAKE_DOMAIN   := $(PY) -m bot domain --knowledge bot/knowledge.yml --out $(DOMAIN_DIR)
 NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
@@ -50,11 +54,15 @@ $(CHROMIUM):
 
 install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requirements
 
-$(RASA_MODEL): $(VENV)/.installed config.yml domain.yml $(NLU_DATA)
-	$(RASA) train --data $(RASA_DATA) --fixed-model-name balancecoach --out models
+$(RASA_MODEL): $(VENV)/.installed config.yml $(DOMAIN_INPUTS) $(NLU_DATA)
+	$(MAKE_DOMAIN)
+	$(RASA) train --domain $(DOMAIN_DIR) --data $(RASA_DATA) --fixed-model-name balancecoach --out models
 
 $(ANALYSE_MODEL): $(VENV)/.installed $(ANALYSE_DATA) bot/classifier.py bot/lexicon.py bot/text.py bot/meaning.py bot/knowledge.py
 	$(PY) -m bot train --out $@
+
+# The Rasa model carries the analysis classifier and the balance model (rasa_addons/balance_analysis.py).
+$(RASA_MODEL): $(ANALYSE_MODEL) bot/knowledge.yml
 
 # The names the redaction recognises, from PyPI's names-dataset (read here once; the coach never loads it).
 $(NAMES): $(VENV)/.installed ops/build_names.py
@@ -69,7 +77,8 @@ shell: train ## Chat with the coach in the terminal
 	$(PY) -m bot serve --shell
 
 validate: $(VENV)/.installed ## Check the Rasa training data and domain
-	$(RASA) data validate --data $(RASA_DATA)
+	$(MAKE_DOMAIN)
+	$(RASA) data validate --domain $(DOMAIN_DIR) --data $(RASA_DATA)
 
 # Intent figures on a held-out 20 % of data/nlu (one more NLU training, only when the NLU data or pipeline changed):
 # the quality gate in `make test` (tests/test_quality_gate.py) holds them to the floors in tests/gulve.yml.
@@ -94,4 +103,4 @@ sample: train ## Write the README's sample conversation from the running coach
 	$(PY) -m bot sample
 
 clean: ## Remove the virtualenv, trained models and local state
-	rm -rf $(VENV) models results var
+	rm -rf $(VENV) models results var $(DOMAIN_DIR)

@@ -173,8 +173,10 @@ class ActionModtageAfslutning(Action):
                 events.append(SlotSet("deling", "anonym"))
             say(dispatcher, domain, tracker, "utter_afslutning_kontakt_sprunget_over"
                 if value == closing_module.SKIPPED else "utter_afslutning_kontakt_tak")
+        elif question == "laering" and value == "ja":
+            say(dispatcher, domain, tracker, "utter_afslutning_laering_ja")
         following = closing_module.next_question(question, value)
-        if following in ("vurdering", "hjalp") and tracker.get_slot("belastet"):
+        if following in ("laering", "vurdering", "hjalp") and tracker.get_slot("belastet"):
             following = None  # no more questions for a leader who is carrying a lot
         if following:
             say(dispatcher, domain, tracker, f"utter_afslutning_{following}")
@@ -192,7 +194,8 @@ class ActionTraekkeSamtykkeTilbage(Action):
 
     def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         say(dispatcher, domain, tracker, "utter_samtykke_trukket_tilbage")
-        return [SlotSet("deling", "nej"), SlotSet("samtykke_tilbage", True), SlotSet("kontakt", None),
+        return [SlotSet("deling", "nej"), SlotSet("laering", "nej"), SlotSet("samtykke_tilbage", True),
+                SlotSet("kontakt", None),
                 SlotSet("afslutning_afventer", None)]
 
 

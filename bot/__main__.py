@@ -1,4 +1,4 @@
-"""Command line: `python -m bot analyse|train|serve|eval-nlu|eval-conversations|bench|sample|api-token`."""
+"""Command line: `python -m bot analyse|train|domain|serve|eval-nlu|eval-conversations|bench|sample|api-token`."""
 from __future__ import annotations
 
 import argparse
@@ -59,14 +59,29 @@ def cmd_redact(args) -> int:
 
 def cmd_train(args) -> int:
     from . import classifier
-    from .knowledge import default_model
+    from .knowledge import load_model
     from .lexicon import Lexicon
 
-    examples = classifier.load_examples()
-    print(f"Træner analysemodellen på {len(examples)} dilemmaer fra data/analyse/ ...")
-    model = classifier.train(examples, Lexicon(default_model()))
+    data = Path(args.data) if args.data else classifier.DATA_DIR
+    examples = classifier.load_examples(data)
+    print(f"Træner analysemodellen på {len(examples)} dilemmaer fra {data} ...")
+    model = classifier.train(examples, Lexicon(load_model(args.knowledge)), fingerprint=classifier.data_fingerprint(data))
     classifier.save(model, Path(args.out))
     print(f"Gemt: {args.out}")
+    return 0
+
+
+def cmd_domain(args) -> int:
+    """The domain Rasa trains on: domain.yml plus the responses made from the knowledge file (viden.yml)."""
+    from .domain_parts import DomainPartsError, write
+    from .knowledge import KnowledgeError
+
+    try:
+        out = write(args.knowledge, args.out, args.domain)
+    except (KnowledgeError, DomainPartsError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Skrevet: {out}/domain.yml og {out}/viden.yml")
     return 0
 
 
@@ -124,7 +139,15 @@ def main(argv=None) -> int:
     sub.add_parser("redact", help="names and numbers out of each line on stdin, as JSON").set_defaults(func=cmd_redact)
     p = sub.add_parser("train", help="train the analysis classifier from data/analyse/")
     p.add_argument("--out", default="models/analyse.pkl")
+    p.add_argument("--data", default=None, help="the dilemmas (default: data/analyse/)")
+    p.add_argument("--knowledge", default=None, help="the balance model (default: bot/knowledge.yml)")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("domain", help="write domain.yml and the responses made from the knowledge file to a folder "
+                                      "for `rasa train --domain`")
+    p.add_argument("--knowledge", default=None, help="the balance model (default: bot/knowledge.yml)")
+    p.add_argument("--domain", default=None, help="the written domain (default: domain.yml)")
+    p.add_argument("--out", default="build/domain")
+    p.set_defaults(func=cmd_domain)
     p = sub.add_parser("serve", help="run the action server and the Rasa server")
     p.add_argument("--shell", action="store_true", help="chat in the terminal instead")
     p.set_defaults(func=cmd_serve)

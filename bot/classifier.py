@@ -251,7 +251,8 @@ def _platt(y: np.ndarray, p: np.ndarray) -> Tuple[float, float]:
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
 
 
-def train(examples: List[Example], lexicon: Lexicon, folds: int = 5, log=print) -> TrainedModel:
+def train(examples: List[Example], lexicon: Lexicon, folds: int = 5, log=print,
+          fingerprint: Optional[str] = None) -> TrainedModel:
     """Fit every target; choose thresholds on cross-validated probabilities of the training data itself."""
     from .meaning import Reading
     from .text import clean, tokens
@@ -280,7 +281,8 @@ def train(examples: List[Example], lexicon: Lexicon, folds: int = 5, log=print) 
     report["t_ledelse"] = round(float((t_probs.argmax(1) == t).mean()), 3)
     log(f"  {'t_ledelse':32s} cv_accuracy={report['t_ledelse']:.3f}")
     vectorizer, members = _fit_members(inputs, labels, t, np.arange(len(examples)))
-    return TrainedModel(FORMAT, vectorizer, members, thresholds, calibration, data_fingerprint(), report)
+    return TrainedModel(FORMAT, vectorizer, members, thresholds, calibration, fingerprint or data_fingerprint(),
+                        report)
 
 
 def save(model: TrainedModel, path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The closing questions after the summary: may a coach read this conversation, how was it, what helped.
+"""The closing questions after the summary: may a coach read this conversation, may its messages (without
+names) help the coach understand Danish better, how was it, what helped.
 
 Each question is asked once, with buttons; what a leader types instead is read here, in the context of the
 question just asked. "ja" after "må en coach læse samtalen?" means yes (without the name, the cautious
@@ -11,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-QUESTIONS = ("deling", "kontakt", "vurdering", "hjalp")
-"""What the coach may be waiting for, in order; `kontakt` only after a leader chose to be named."""
+QUESTIONS = ("deling", "kontakt", "laering", "vurdering", "hjalp")
+"""What the coach may be waiting for, in order; `kontakt` only after a leader chose to be named. `laering` is
+asked apart from sharing: a leader may let HR use single messages to improve the coach without letting a
+coach read the conversation, and the other way round."""
 
 SKIPPED = "sprunget_over"
 
@@ -57,6 +60,22 @@ def sharing(text: str) -> Optional[str]:
     return None
 
 
+def learning(text: str) -> Optional[str]:
+    """"ja" or "nej" for an answer to the question whether the messages may improve the coach; None if the
+    text is no answer. Anything unclear is no answer, and an unanswered question is no."""
+    text = (text or "").strip()
+    if not text or len(text) > 200:
+        return None
+    short = len(text.split()) <= 5
+    about = re.search(r"\b(?:bruge?s?|beskeder|forbedre|lære|hr|coachen)\b", text, re.I)
+    if (_NO.match(text) or _SKIP.match(text)) and (short or about) \
+            and not re.match(r"^\s*nej\s*,?\s*(?:gerne|da)\b", text, re.I):
+        return "nej"
+    if _YES.match(text) and (short or about):
+        return "ja"
+    return None
+
+
 def rating(text: str) -> Optional[str]:
     """"1"…"5", or SKIPPED, for an answer to the rating question; None if the text is no answer."""
     text = (text or "").strip()
@@ -90,13 +109,13 @@ def contact(text: str) -> Optional[str]:
 
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:hvad|hvem|hvordan|hvorfor|hvor|hvilke[nt]?|kan|må|får|ser|er\s+det|betyder)\b", re.I)
 _ABOUT_SHARING = re.compile(r"\b(?:coach\w*|læs\w*|del(?:e|er|es|t|ing\w*)?|samtykke\w*|navn\w*|hr|anonym\w*|"
-                            r"ser|se\s+den|kontakt\w*|opfølg\w*)\b", re.I)
+                            r"ser|se\s+den|kontakt\w*|opfølg\w*|brug\w*|beskeder|forbedr\w*)\b", re.I)
 
 
 def asks_about_sharing(question: Optional[str], text: str) -> bool:
     """"Hvad betyder det, at en coach læser den?" while the sharing question is open: a question about
     sharing, which the privacy answer explains — not a question about the balance model."""
-    return question in ("deling", "kontakt") and bool(_QUESTION.search(text or "")) \
+    return question in ("deling", "kontakt", "laering") and bool(_QUESTION.search(text or "")) \
         and bool(_ABOUT_SHARING.search(text or ""))
 
 
@@ -104,6 +123,8 @@ def answer(question: Optional[str], text: str) -> Optional[Tuple[str, str]]:
     """(question, value) when `text` answers the closing question the coach just asked, else None."""
     if question == "deling":
         value = sharing(text)
+    elif question == "laering":
+        value = learning(text)
     elif question == "vurdering":
         value = rating(text)
     elif question == "hjalp":
@@ -116,10 +137,13 @@ def answer(question: Optional[str], text: str) -> Optional[Tuple[str, str]]:
 
 
 def next_question(question: str, value: str) -> Optional[str]:
-    """The question after this answer: the contact only for a named share, then rating, then what helped."""
+    """The question after this answer: the contact only for a named share, then the use of the messages,
+    then rating, then what helped."""
     if question == "deling":
-        return "kontakt" if value == "navngivet" else "vurdering"
+        return "kontakt" if value == "navngivet" else "laering"
     if question == "kontakt":
+        return "laering"
+    if question == "laering":
         return "vurdering"
     if question == "vurdering":
         return "hjalp"

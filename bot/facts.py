@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from . import closing
+from . import closing, learning
 from .identity import TEAMS_PREFIX
 
 LENS_PREFIX = "svar_"
@@ -43,6 +43,10 @@ class Facts:
     vurdering: Optional[int] = None
     hjalp: Optional[str] = None
     leder_tekst: str = ""
+    laering: str = "nej"
+    """May single messages, without names, help HR improve the coach? Apart from sharing; default no."""
+    beskeder: List[learning.Message] = field(default_factory=list)
+    """The messages HR may see: only when `laering` is yes."""
 
 
 def _time(timestamp: Optional[float]) -> dt.datetime:
@@ -125,4 +129,7 @@ def of_events(sender_id: str, events: Iterable[Dict[str, Any]], original_of=None
     )
     if facts.deling != "nej":
         facts.leder_tekst = "\n".join(texts)
+    if slots.get("laering") == "ja":
+        facts.laering = "ja"
+        facts.beskeder = learning.messages(events)
     return facts

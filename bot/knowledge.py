@@ -79,19 +79,46 @@ class _Entry(BaseModel):
     _normalise_signals = validator("signaler", "ikke_signaler", pre=True, allow_reuse=True)(_signals)
 
 
+SHORT_MAX = 40
+"""A `kort` label stands in parentheses in the coach's explanations and on a quadrant button, where a long
+one would wrap or be cut off."""
+
+
+def _short_label(cls, value):
+    """`kort` and `kendetegn` are spliced into the coach's sentences ("Relationer (trivsel og samarbejde)"), so
+    a full stop or a brace (the response format's placeholders) would break the sentence they sit in."""
+    if value is None:
+        return value
+    value = " ".join(str(value).split())
+    if not value:
+        raise ValueError("tom tekst")
+    if value.endswith((".", ",", ";", ":")):
+        raise ValueError(f"{value!r} skal stå inde i en sætning: uden punktum eller komma til sidst")
+    if "{" in value or "}" in value:
+        raise ValueError(f"{value!r}: krøllede parenteser kan ikke bruges her")
+    return value
+
+
 class Axis(BaseModel):
     navn: str
     beskrivelse: str
+    kort: Optional[str] = Field(None, max_length=SHORT_MAX)  # "Ind (organisationen)" in the model's overview
 
     class Config:
         extra = Extra.forbid
 
+    _kort = validator("kort", allow_reuse=True)(_short_label)
+
 
 class Quadrant(_Entry):
     id: str = ""
+    kort: str = Field(..., min_length=1, max_length=SHORT_MAX)  # "trivsel og samarbejde": buttons, explanations
+    kendetegn: str = Field(..., min_length=1, max_length=2 * SHORT_MAX)  # the model's overview, a little longer
     akser: Tuple[str, str]
     spoergsmaal: str = Field(..., min_length=1)
     etik: str
+
+    _labels = validator("kort", "kendetegn", allow_reuse=True)(_short_label)
 
     @validator("akser")
     def _axes(cls, value):
@@ -114,8 +141,10 @@ def _known_quadrant(cls, value):
 
 class Ethic(_Entry):
     under: str
+    kort: str = Field(..., min_length=1, max_length=SHORT_MAX)  # "omsorg og det konkrete menneske"
 
     _under = validator("under", allow_reuse=True)(_known_quadrant)
+    _kort = validator("kort", allow_reuse=True)(_short_label)
 
 
 class Role(_Entry):

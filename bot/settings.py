@@ -213,6 +213,8 @@ class Settings:
     oidc_client_secret: str = field(default="", repr=False)
     oidc_tenant_id: str = ""  # the `tid` every token must carry
     oidc_roles_claim: str = "roles"
+    # HR's candidates (review/udrulning.py): a deploy is refused when any figure drops by more than this.
+    deploy_tolerance: float = 0.02
 
     @property
     def oidc_configured(self) -> bool:
@@ -347,9 +349,31 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         review_secret=_secret(env, "BALANCECOACH_REVIEW_SECRET", state_dir, "review_secret"),
         review_session_minutes=_number(env, "BALANCECOACH_REVIEW_SESSION_MINUTES", 480),
         review_secure_cookies=_flag(env, "BALANCECOACH_REVIEW_SECURE_COOKIES", True),
+        deploy_tolerance=_fraction(env, "BALANCECOACH_DEPLOY_TOLERANCE", 0.02),
         **_oidc(env),
         **_teams(env),
     )
+
+
+def packed_analysis(env: Optional[Mapping[str, str]] = None) -> Tuple[Path, Path]:
+    """(analysis classifier, balance model) a Rasa training packs into the model: what `make train` built, or a
+    candidate's own files (review/udrulning.py). Read apart from `load`, which needs the servers' secrets."""
+    env = os.environ if env is None else env
+    return (Path(env.get("BALANCECOACH_ANALYSE_MODEL", "").strip() or ROOT / "models" / "analyse.pkl"),
+            Path(env.get("BALANCECOACH_KNOWLEDGE", "").strip() or ROOT / "bot" / "knowledge.yml"))
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 0.2:
+        raise SettingsError(f"{name}={raw!r}: skal være et tal mellem 0 og 0.2 (fx 0.02 for to procentpoint)")
+    return value
 
 
 def _oidc(env: Mapping[str, str]) -> dict:

@@ -18,7 +18,8 @@ from .text import clauses_with_spans
 
 Ref = Tuple[int, int, Tuple[str, ...]]  # character span and the quadrant(s) it names
 
-_AXES = {r"drift\w*": ("stabilitet", "resultater"), r"udvikling\w*": ("relationer", "fornyelse")}
+_AXIS_WORDS = ("drift", "udvikling")
+"""The axes a leader weighs by name ("mest drift"); "ind" and "ud" are everyday words, never taken for an axis."""
 _NUMBER = re.compile(
     r"(?<![\d,.])(\d{1,3})(?:[.,]\d+)?(?:\s*(?P<unit>%|procent|pct\.?))?(?![\d/])(?!\s*(?:mio|mia|kr|millioner|"
     r"milliard|kroner|timer|dage|uger|måneder|år\b|ansatte|medarbejdere|stillinger|børn|elever|borgere|minutter))",
@@ -75,7 +76,9 @@ def quadrant_refs(text: str, model: BalanceModel) -> List[Ref]:
     refs: List[Ref] = []
     for qid, pattern in QUADRANT_NAME_PATTERNS.items():
         refs += [(m.start(), m.end(), (qid,)) for m in re.finditer(r"\b" + pattern, text, re.I)]
-    for pattern, quadrants in _AXES.items():
+    for aid in _AXIS_WORDS:  # the axis' name and its quadrants from the knowledge file
+        quadrants = tuple(qid for qid, quadrant in model.kvadranter.items() if aid in quadrant.akser)
+        pattern = re.escape(model.akser[aid].navn.lower()) + r"\w*"
         refs += [(m.start(), m.end(), quadrants) for m in re.finditer(r"\b" + pattern, text, re.I)]
     taken = [(s, e) for s, e, _ in refs]
     evidence = _lexicon(model).evidence(light_tokens(text), text)["kvadranter"]

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import contextlib
 from functools import lru_cache
-from pathlib import Path
 from typing import Dict, Iterator, Optional
 
 from bot import identity
 from bot import settings as settings_module
 
-DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
 MAX_IN_FLIGHT = 2
 REPLIES = {"tom": "utter_besked_tom", "for_lang": "utter_besked_for_lang", "vent_lidt": "utter_besked_vent_lidt"}
 
 
 @lru_cache(maxsize=None)
 def reply(kind: str, max_chars: int = 4000) -> str:
-    """The Danish reply for a refused message, from domain.yml like everything else the coach says."""
-    import yaml
+    """The Danish reply for a refused message, from the coach's domain like everything else it says (domain.yml
+    and what bot/domain_parts.py adds to it, as Rasa sees it)."""
+    from bot.domain_parts import merged_domain
 
-    responses = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
+    responses = merged_domain()["responses"]
     return responses[REPLIES[kind]][0]["text"].strip().format(max_tegn=f"{max_chars:,}".replace(",", "."))
 
 

@@ -139,9 +139,13 @@ def analysis_throughput() -> Dict[str, float]:
 
 
 def train_time(tmp: Path) -> float:
+    """`rasa train` as `make train` runs it, the generated domain included (its writing is part of the time)."""
     started = time.perf_counter()
-    subprocess.run([RASA, "train", "--data", "data/nlu", "data/rules", "data/stories", "--out", str(tmp / "models"),
-                    "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "bot", "domain", "--knowledge", "bot/knowledge.yml", "--out",
+                    str(tmp / "domain")], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([RASA, "train", "--domain", str(tmp / "domain"), "--data", "data/nlu", "data/rules", "data/stories",
+                    "--out", str(tmp / "models"), "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return round(time.perf_counter() - started, 1)
 
 

@@ -28,16 +28,16 @@ CONVERSATIONS = 10_000
 LEADERS = [
     ["Vi skal spare 1,2 mio. i hjemmeplejen, og mine medarbejdere løber allerede stærkt.", "ja",
      "Vi kunne prøve en ny måde at planlægge ruterne på sammen med medarbejderne.", "60/40 til økonomien",
-     "spring til opsummeringen", "ja, uden mit navn", "4", "at se økonomien og trivslen side om side"],
+     "spring til opsummeringen", "ja, uden mit navn", "nej", "4", "at se økonomien og trivslen side om side"],
     ["Forældrene vil have flere lærere i indskolingen, men budgettet er lagt, og byrådet har besluttet det.", "ja",
-     "Vi kunne invitere forældrerådet ind i arbejdet.", "spring til opsummeringen", "ja, uden mit navn", "5",
+     "Vi kunne invitere forældrerådet ind i arbejdet.", "spring til opsummeringen", "ja, uden mit navn", "nej", "5",
      "spring over"],
     ["Jobcentret skal nå flere i job, men sagsbehandlerne drukner i dokumentationskrav.", "ja",
-     "Vi kunne afprøve en ny digital løsning sammen med borgerne.", "spring til opsummeringen", "nej tak", "3",
+     "Vi kunne afprøve en ny digital løsning sammen med borgerne.", "spring til opsummeringen", "nej tak", "nej tak", "3",
      "spring over"],
     ["To af mine teamledere samarbejder dårligt, og det går ud over resultaterne.", "ja",
      "jeg kunne tale med dem hver for sig", "det er vigtigst at samarbejdet fungerer",
-     "jeg tager en snak med dem på mandag", "spring til opsummeringen", "ja, uden mit navn", "2", "ikke meget"],
+     "jeg tager en snak med dem på mandag", "spring til opsummeringen", "ja, uden mit navn", "ja", "2", "ikke meget"],
     ["Vi har 14 borgere på venteliste og for få pladser, og personalet siger, at de ikke kan mere.", "ja"],
 ]
 
@@ -69,9 +69,10 @@ def replay(url: str, stored: List[List[dict]], count: int) -> float:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    from bot.domain_parts import merged_domain
     from rasa_addons.tracker_store import SletbarSQLTrackerStore
 
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.from_dict(merged_domain())  # the domain the coach is trained on (build/domain)
     store = SletbarSQLTrackerStore(domain=domain, database_url=url, retention_days=3650)
     rng = random.Random(11)
     now = time.time()

@@ -41,9 +41,15 @@ def manifest(app_id: str, version: str, website: str, privacy: str, terms: str) 
     for url in (website, privacy, terms):
         if not url.startswith("https://"):
             raise SystemExit(f"{url!r}: Teams kræver https://-adresser")
+    if str(ROOT) not in sys.path:  # run as `python ops/teams_package.py`, not only from make
+        sys.path.insert(0, str(ROOT))
+    from bot.domain_parts import knowledge_values
+
     text = TEMPLATE.read_text(encoding="utf-8")
+    # The quadrants' names come from bot/knowledge.yml, so the store description follows an HR edit too.
     for key, value in {"APP_ID": app_id.lower(), "VERSION": version, "WEBSITE_URL": website,
-                       "PRIVACY_URL": privacy, "TERMS_URL": terms}.items():
+                       "PRIVACY_URL": privacy, "TERMS_URL": terms,
+                       "HENSYN": knowledge_values()["kvadranter_navne"]}.items():
         text = text.replace("{{" + key + "}}", json.dumps(value)[1:-1])
     return json.loads(text)
 

@@ -8,6 +8,15 @@
         Creates (or updates the password, role and name of) a local account. The password comes from
         BALANCECOACH_REVIEW_PASSWORD when set (for scripts), otherwise it is asked for twice; at least 12
         characters. It is stored only as an Argon2 hash.
+
+    python -m review export-training [--data data]
+        Writes HR's labels into data/ (data/nlu/hr_eksempler.yml, data/analyse/hr_dilemmaer.yml): `make
+        export-training`. Review the change in git like any other.
+
+    python -m review candidate [--id ID]
+        Trains a candidate from the project's data and HR's labels, evaluates it beside the running model and
+        prints the figures and the verdict: `make candidate`. The review app's button runs the same command in
+        the background.
 """
 from __future__ import annotations
 
@@ -97,6 +106,46 @@ def add_user(args) -> int:
     return 0
 
 
+def export_training(args) -> int:
+    from pathlib import Path
+
+    from review import training
+    from review.db import engine_for, upgrade
+
+    settings = _settings()
+    engine = engine_for(settings.database_url)
+    upgrade(engine)
+    counts = training.export(engine, Path(args.data))
+    print(f"Skrev {counts['eksempler']} eksempler til {Path(args.data) / training.NLU_FILE} og "
+          f"{counts['dilemmaer']} dilemmaer til {Path(args.data) / training.ANALYSIS_FILE}.")
+    return 0
+
+
+def candidate(args) -> int:
+    import json
+    from pathlib import Path
+
+    from review import udrulning
+    from review.db import engine_for, upgrade
+    from review.web import revision_row
+
+    settings = _settings()
+    engine = engine_for(settings.database_url)
+    upgrade(engine)
+    kid = args.id or udrulning.new_id()
+    report = udrulning.build(settings.state_dir, kid, Path(args.projekt), engine, args.bruger,
+                             settings.deploy_tolerance)
+    revision_row(engine, args.bruger, "kandidat_evalueret", json.dumps(
+        {"kandidat": kid, "godkendt": report["godkendt"], "tal": report["tal"]}, ensure_ascii=False))
+    print(f"Kandidat {kid} (mod {report['reference']}):")
+    for name in sorted(report["tal"]["nuvaerende"]):
+        print(f"  {name:24s} nu {report['tal']['nuvaerende'][name]:.3f}  kandidat "
+              f"{report['tal']['kandidat'].get(name, 0.0):.3f}")
+    print(f"  {len(report['aendret'])} beskeder læses anderledes.")
+    print("Kan udrulles." if report["godkendt"] else "Afvist: " + "; ".join(report["afvisninger"]))
+    return 0 if report["godkendt"] else 3
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review", description="Balancecoachens gennemsyn")
     sub = parser.add_subparsers(dest="kommando", required=True)
@@ -110,6 +159,14 @@ def main(argv=None) -> int:
     p_user.add_argument("--rolle", required=True, choices=("coach", "hr", "admin"))
     p_user.add_argument("--navn", default=None)
     p_user.set_defaults(func=add_user)
+    p_export = sub.add_parser("export-training", help="skriv HR's mærkninger ind i data/")
+    p_export.add_argument("--data", default="data")
+    p_export.set_defaults(func=export_training)
+    p_cand = sub.add_parser("candidate", help="træn og evaluér en kandidat")
+    p_cand.add_argument("--id", default=None)
+    p_cand.add_argument("--bruger", default="make")
+    p_cand.add_argument("--projekt", default=".")
+    p_cand.set_defaults(func=candidate)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -45,6 +45,8 @@ class Samtale(Base):
     hjalp = Column(Text)
     tekst = Column(Text)
     """The leader's own (redacted) words, for searching; only while the conversation is shared."""
+    laering = Column(String(8), nullable=False, default="nej", server_default="nej")
+    """May single messages help HR improve the coach (bot/learning.py)? Apart from `deling`; default no."""
 
     hensyn = relationship("SamtaleHensyn", cascade="all, delete-orphan", lazy="selectin")
     noter = relationship("Note", cascade="all, delete-orphan", order_by="Note.oprettet")
@@ -73,6 +75,35 @@ class Samtykke(Base):
     samtale_id = Column(String(32), ForeignKey("bc_samtaler.id", ondelete="CASCADE"), nullable=False, index=True)
     valg = Column(String(16), nullable=False)
     tidspunkt = Column(DateTime, nullable=False)
+
+
+class LaeringsBesked(Base):
+    """One message a consenting leader lent HR, already redacted, with the coach's reading and doubts, and
+    HR's label once given. Never the conversation: `samtale_id` only ties it to its consent and rating."""
+
+    __tablename__ = "bc_laeringsbeskeder"
+
+    id = Column(Integer, primary_key=True)
+    samtale_id = Column(String(32), ForeignKey("bc_samtaler.id", ondelete="CASCADE"), nullable=False, index=True)
+    nr = Column(Integer, nullable=False)
+    tidspunkt = Column(DateTime, nullable=False, index=True)
+    tekst = Column(Text, nullable=False)
+    gruppe = Column(String(500), nullable=False, index=True)
+    intent = Column(String(64))
+    tillid = Column(Float)
+    naestbedste = Column(String(64))
+    naestbedste_tillid = Column(Float)
+    hoert = Column(Text, nullable=False, default="{}")
+    grunde = Column(String(128), nullable=False, default="")
+    status = Column(String(16), nullable=False, default="ny", index=True)
+    """`ny`, `maerket` (HR gave the label) or `afvist` (HR dismissed it: nothing to learn, or not Danish)."""
+    maerke_intent = Column(String(64))
+    maerke_hensyn = Column(Text)
+    """JSON {kvadranter, etikker, borgersyn} when HR marked what the dilemma voices; None if not a dilemma."""
+    maerket_af = Column(String(255))
+    maerket_tid = Column(DateTime)
+
+    __table_args__ = (Index("ux_bc_laeringsbeskeder_samtale_nr", "samtale_id", "nr", unique=True),)
 
 
 class Bruger(Base):

@@ -3,14 +3,13 @@ import json
 import asyncio
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as A
-from conftest import ROOT
+from bot.domain_parts import merged_domain
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = merged_domain()  # as Rasa sees build/domain: domain.yml and the responses made from bot/knowledge.yml
 DILEMMA = "Vi skal spare tre millioner på ældreområdet, og jeg er bekymret for trivslen blandt medarbejderne."
 
 
@@ -268,8 +267,12 @@ def closing_answer(text, entity=None, value=None, slots=None):
 
 def test_the_closing_questions_follow_each_other_and_are_recorded(slots):
     messages, events = closing_answer("/svare_afslutning", "deling", "anonym", {**slots, "trin": "afsluttet"})
-    assert events == {"deling": "anonym", "afslutning_afventer": "vurdering"}
-    assert "uden at se hvem du er" in said(messages) and "fra 1" in said(messages)
+    assert events == {"deling": "anonym", "afslutning_afventer": "laering"}
+    assert "uden at se hvem du er" in said(messages) and "uafhængigt af det første" in said(messages)
+    assert [b["title"] for b in messages[-1]["buttons"]] == ["Nej tak", "Ja, det må I gerne"]
+    messages, events = closing_answer("ja", "laering", "ja")
+    assert events == {"laering": "ja", "afslutning_afventer": "vurdering"}
+    assert "HR kan nu se de beskeder" in said(messages) and "fra 1" in said(messages)
     assert [b["title"] for b in messages[-1]["buttons"]] == ["1", "2", "3", "4", "5", "Spring over"]
     messages, events = closing_answer("4", "vurdering", "4")
     assert events == {"vurdering": "4", "afslutning_afventer": "hjalp"} and "hvad hjalp dig mest" in said(messages)
@@ -284,6 +287,7 @@ def test_a_named_share_asks_how_to_be_contacted_and_skipping_it_shares_without_t
     assert "Hvordan må coachen kontakte dig?" in said(messages)
     messages, events = closing_answer("spring over", "kontakt", A.closing_module.SKIPPED)
     assert events["deling"] == "anonym" and "uden dit navn" in said(messages)
+    assert events["afslutning_afventer"] == "laering", "the use of the messages is asked apart from sharing"
 
 
 def test_a_strained_leader_is_asked_only_about_sharing():
@@ -303,8 +307,10 @@ def test_withdrawing_consent_says_so_and_marks_it_for_every_conversation():
     messages, events = run(A.ActionTraekkeSamtykkeTilbage(), tracker("træk mit samtykke tilbage",
                                                                      "traekke_samtykke_tilbage",
                                                                      {"deling": "anonym", "opbevaring_dage": "30"}))
-    assert events == {"deling": "nej", "samtykke_tilbage": True, "kontakt": None, "afslutning_afventer": None}
+    assert events == {"deling": "nej", "laering": "nej", "samtykke_tilbage": True, "kontakt": None,
+                      "afslutning_afventer": None}
     assert "trukket tilbage" in said(messages) and "30 dage" in said(messages)
+    assert "HR bruger ikke dine beskeder" in " ".join(said(messages).split())
 
 
 def test_after_the_summary_a_next_step_is_added_to_it(slots):

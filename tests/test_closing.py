@@ -36,6 +36,16 @@ def test_rating_answers(text, expected):
     assert closing.rating(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("ja", "ja"), ("ja gerne", "ja"), ("ok", "ja"), ("fint med mig", "ja"), ("I må gerne bruge dem", "ja"),
+    ("nej", "nej"), ("nej tak", "nej"), ("helst ikke", "nej"), ("spring over", "nej"),
+    ("nej, det handler mere om relationer end om resultater", None), ("5", None), ("farvel", None), ("", None),
+])
+def test_learning_answers_are_yes_or_no_and_nothing_else(text, expected):
+    """Consent to use the messages must be a clear yes; a correction or a rating is no answer at all."""
+    assert closing.learning(text) == expected
+
+
 def test_what_helped_is_one_trimmed_line_or_skipped():
     assert closing.helped("  at se   de fire hensyn\n samlet ") == "at se de fire hensyn samlet"
     assert closing.helped("spring over") == closing.SKIPPED
@@ -47,8 +57,9 @@ def test_what_helped_is_one_trimmed_line_or_skipped():
 
 def test_the_questions_follow_each_other():
     assert closing.next_question("deling", "navngivet") == "kontakt"
-    assert closing.next_question("deling", "nej") == "vurdering"
-    assert closing.next_question("kontakt", "x") == "vurdering"
+    assert closing.next_question("deling", "nej") == "laering"
+    assert closing.next_question("kontakt", "x") == "laering"
+    assert closing.next_question("laering", "nej") == "vurdering"
     assert closing.next_question("vurdering", "4") == "hjalp"
     assert closing.next_question("hjalp", "x") is None
     assert closing.answer(None, "ja") is None

@@ -3,14 +3,13 @@
 Analyses are built by hand here, so these tests say what the coach does with what it heard, not what it hears.
 """
 import pytest
-import yaml
 
 from bot import coaching
 from bot.analysis import Analysis, Heard
+from bot.domain_parts import merged_domain
 from bot.weighting import Weighting
-from conftest import ROOT
 
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+RESPONSES = merged_domain()["responses"]
 
 
 def words(name, **values):

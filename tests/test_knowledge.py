@@ -67,3 +67,19 @@ def test_ethic_must_sit_under_its_own_quadrant(tmp_path):
 
     with pytest.raises(KnowledgeError, match="pligtetik står under stabilitet"):
         load_model(_write(tmp_path, swap))
+
+
+def test_short_labels_are_required_and_checked(tmp_path):
+    """`kort` stands in the coach's sentences and on the quadrant buttons (bot/domain_parts.py)."""
+    path = _write(tmp_path, lambda raw: raw["kvadranter"]["fornyelse"].pop("kort"))
+    with pytest.raises(KnowledgeError, match=r"kvadranter\.fornyelse\.kort"):
+        load_model(path)
+    path = _write(tmp_path, lambda raw: raw["etikker"]["pligtetik"].update(kort="lov og regler."))
+    with pytest.raises(KnowledgeError, match=r"etikker\.pligtetik\.kort: .*uden punktum"):
+        load_model(path)
+    path = _write(tmp_path, lambda raw: raw["kvadranter"]["relationer"].update(kort="trivsel " * 8))
+    with pytest.raises(KnowledgeError, match=r"kvadranter\.relationer\.kort"):
+        load_model(path)
+    path = _write(tmp_path, lambda raw: raw["akser"]["ind"].update(kort="{organisationen}"))
+    with pytest.raises(KnowledgeError, match=r"akser\.ind\.kort: .*krøllede"):
+        load_model(path)

@@ -140,3 +140,21 @@ def test_odd_slot_values_still_draw(model):
 def test_drawing_is_deterministic(model, picture):
     again = render(PICTURE["kvadranter"], PICTURE["negligeret"], model, PICTURE["vaegtning"])
     assert again.svg == picture.svg and again.png == picture.png
+
+
+def test_labels_follow_an_hr_edit_of_the_knowledge_file(tmp_path):
+    """Quadrant and axis names in the picture and its alt text come from bot/knowledge.yml, never from code."""
+    import yaml
+
+    from bot.knowledge import DEFAULT_PATH, load_model
+
+    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw["kvadranter"]["fornyelse"]["navn"] = "Innovation"
+    raw["akser"]["drift"]["navn"] = "Hverdagen"
+    path = tmp_path / "knowledge.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    edited = render(PICTURE["kvadranter"], PICTURE["negligeret"], load_model(path), PICTURE["vaegtning"])
+    words = [t for t, _, _ in texts(edited.svg)]
+    assert "Innovation" in words and "Hverdagen" in words
+    assert "Fornyelse" not in words and "Drift" not in words
+    assert "Innovation: overset." in edited.description

@@ -284,16 +284,42 @@ def test_coach_cannot_reach_unshared_conversations_or_admin_pages(coach, info, e
     assert not any(r.samtale_id == info["privat"] for r in _audit(engine))
 
 
-def test_hr_sees_the_organisation_only_and_admin_sees_everything(app, info):
+def test_hr_sees_its_own_pages_and_the_organisation_and_admin_sees_everything(app, info):
     hr = login(app.test_client(), "hr")
-    assert hr.get("/").headers["Location"].endswith("/organisation")
-    assert hr.get("/organisation").status_code == 200
+    assert hr.get("/").headers["Location"].endswith("/hr/")
+    for path in ("/organisation", "/hr/", "/hr/model/", "/hr/viden/"):
+        assert hr.get(path).status_code == 200, path
     for path in ("/samtaler", f"/samtaler/{info['delt']}", f"/samtaler/{info['delt']}/eksport", "/revision"):
         assert hr.get(path).status_code == 403, path
     admin = login(app.test_client(), "admin")
     for path in ("/samtaler", f"/samtaler/{info['delt']}", "/organisation", "/revision", "/brugere"):
         assert admin.get(path).status_code == 200, path
     assert admin.get(f"/samtaler/{info['privat']}").status_code == 404  # not even admins read unshared ones
+
+
+def _hr_urls(app):
+    """Every HR route, with made-up arguments: the role check comes before any lookup."""
+    args = {"besked_id": 1, "kid": "k1", "afsnit": "kvadranter", "ident": "relationer"}
+    with app.test_request_context():
+        from flask import url_for
+
+        return [(url_for(rule.endpoint, **{a: args[a] for a in rule.arguments}), rule.methods - {"HEAD", "OPTIONS"})
+                for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("hr", "hr_model", "hr_viden")]
+
+
+def test_a_coach_cannot_reach_any_hr_page(app, coach, info):
+    urls = _hr_urls(app)
+    assert len(urls) >= 10
+    token = _token(coach, f"/samtaler/{info['delt']}")
+    for url, methods in urls:
+        if "GET" in methods:
+            assert coach.get(url).status_code == 403, url
+        if "POST" in methods:
+            assert coach.post(url, data={"csrf_token": token, "handling": "maerk"}).status_code == 403, url
+    anonymous = app.test_client()
+    for url, methods in urls:
+        if "GET" in methods:
+            assert anonymous.get(url).status_code == 302, url
 
 
 def test_post_without_csrf_token_is_refused(app, coach, info, engine):

@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +19,9 @@ from ops.evaluation import isolated_settings
 from ops.stack import Stack
 from review.web import create_app
 from tests.conftest import POSTGRES_ADMIN
-from tests.leaders import drive
+from tests.leaders import LENDS, drive
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "en-lang-og-god-adgangskode"
 SHARED = {"aeldre_anonym", "skole_navngivet", "fjendtlig_tekst", "jobcenter_anonym", "teknik_anonym"}
 ID_IN_LINK = re.compile(r'href="/samtaler/([0-9a-f]{32})"')
@@ -191,3 +193,98 @@ def test_a_withdrawal_in_the_chat_hides_the_conversation_from_the_coach_at_once(
     assert cid not in listed(coach)
     choices = [c for (c,) in rows(engine, "SELECT valg FROM bc_samtykker WHERE samtale_id = :c ORDER BY id", c=cid)]
     assert choices == ["anonym", "nej"], "both decisions are on record with their time"
+
+
+BESKED_LINK = re.compile(r'href="/hr/beskeder/(\d+)"')
+
+
+def _inbox_ids(client, status="ny") -> list:
+    page = client.get("/hr/", query_string={"status": status})
+    assert page.status_code == 200
+    return [int(i) for i in BESKED_LINK.findall(page.get_data(as_text=True))]
+
+
+def _lent(engine):
+    return rows(engine, "SELECT b.id, b.tekst, s.sender_id, b.grunde, b.intent FROM bc_laeringsbeskeder b "
+                        "JOIN bc_samtaler s ON s.id = b.samtale_id ORDER BY b.id")
+
+
+def test_hr_sees_single_messages_only_from_leaders_who_lent_them(world):
+    app, engine, leaders, by_name = world
+    lenders = {leaders[name].sender for name in LENDS}
+    stored = _lent(engine)
+    assert stored and {sender for _, _, sender, _, _ in stored} == lenders, \
+        "only the leader who said yes lends messages (the one who withdrew and the one who said no lend none)"
+    texts = {text for _, text, _, _, _ in stored}
+    lender = leaders["laaner_ud"]
+    assert texts <= set(lender.turns) and lender.turns[0] in texts and lender.turns[1] in texts
+    assert not texts & {"nej tak", "ja", "2", "spring over"}, "closing answers are never lent"
+    hr = login(app, "hr1")
+    shown = set(_inbox_ids(hr))
+    assert shown and shown <= {i for i, *_ in stored}, "rated 2: every lent message of the conversation is in the inbox"
+    page = hr.get("/hr/").get_data(as_text=True)
+    for name, leader in leaders.items():
+        if name not in LENDS:
+            assert not any(turn in page for turn in leader.turns if len(turn) > 25), name
+    assert "samtale lav" not in page and "/samtaler/" not in page, "HR never gets a way into the conversation"
+    assert login(app).get("/hr/").status_code == 403, "a coach cannot reach HR's inbox"
+    assert hr.get(f"/hr/beskeder/{max(i for i, *_ in stored) + 1000}").status_code == 404
+
+
+def _label(client, besked_id: int, **form):
+    page = client.get(f"/hr/beskeder/{besked_id}")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post(f"/hr/beskeder/{besked_id}", data={"csrf_token": token, **form})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def test_labels_export_as_valid_rasa_training_data_with_nothing_from_others(world, tmp_path):
+    app, engine, leaders, by_name = world
+    hr = login(app, "hr1")
+    by_text = {text: i for i, text, *_ in _lent(engine)}
+    lender = leaders["laaner_ud"]
+    dilemma, vague, correction = lender.turns[0], lender.turns[1], lender.turns[2]
+    _label(hr, by_text[dilemma], handling="maerk", intent="beskriv_dilemma", dilemma="1",
+           kvadranter=["resultater", "fornyelse", "relationer"], etikker=["vitalitetsetik"], borgersyn=[])
+    _label(hr, by_text[vague], handling="maerk", intent="usikker")
+    if correction in by_text:
+        _label(hr, by_text[correction], handling="afvis")
+    assert by_text[dilemma] in _inbox_ids(hr, "maerket") and by_text[vague] in _inbox_ids(hr, "maerket")
+    assert by_text[dilemma] not in _inbox_ids(hr, "ny")
+    audit = [h for (h,) in rows(engine, "SELECT handling FROM bc_revision WHERE bruger = 'hr1'")]
+    assert audit.count("hr_maerk") == 2
+
+    import shutil
+
+    import yaml
+
+    from review import training
+
+    project = tmp_path / "projekt"
+    shutil.copytree(ROOT / "data", project / "data")
+    env = {**app.stack.settings.child_env()}
+    subprocess.run([sys.executable, "-m", "review", "export-training", "--data", str(project / "data")],
+                   env=env, check=True, capture_output=True, cwd=ROOT)
+    nlu = yaml.safe_load((project / "data" / training.NLU_FILE).read_text(encoding="utf-8"))
+    examples = {block["intent"]: [line[2:] for line in block["examples"].splitlines()] for block in nlu["nlu"]}
+    assert examples == {"beskriv_dilemma": [dilemma], "usikker": [vague]}
+    dilemmas = yaml.safe_load((project / "data" / training.ANALYSIS_FILE).read_text(encoding="utf-8"))
+    assert dilemmas == [{"tekst": dilemma, "kvadranter": ["fornyelse", "relationer", "resultater"],
+                         "etikker": ["vitalitetsetik"], "borgersyn": [], "t": None, "oversaettelse": False,
+                         "fremtid": False}]
+    exported = (project / "data" / training.NLU_FILE).read_text(encoding="utf-8") + \
+        (project / "data" / training.ANALYSIS_FILE).read_text(encoding="utf-8")
+    for name, leader in leaders.items():
+        if name not in LENDS:
+            assert not any(turn in exported for turn in leader.turns if len(turn) > 12), name
+    from bot import classifier
+
+    assert dilemma in {e.tekst for e in classifier.load_examples(project / "data" / "analyse")}
+    subprocess.run([sys.executable, "-m", "bot", "domain", "--out", str(tmp_path / "domain")], check=True,
+                   capture_output=True, cwd=ROOT)
+    validated = subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "data", "validate", "--fail-on-warnings",
+                                "--domain", str(tmp_path / "domain"), "--data",
+                                *[str(project / "data" / d) for d in ("nlu", "rules", "stories")]],
+                               capture_output=True, text=True, cwd=ROOT)
+    assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]

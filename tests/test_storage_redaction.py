@@ -17,6 +17,7 @@ MESSAGES = [
     "Jeg kunne bede Karsten fra MED-udvalget om at hjælpe med en ny plan.",
     "spring til opsummeringen",
     "ja, uden mit navn",
+    "ja",
     "4",
     "at Henriette og jeg fik talt om det",
 ]

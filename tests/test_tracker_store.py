@@ -12,10 +12,11 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
+from bot.domain_parts import merged_domain
 from conftest import ROOT
 from rasa_addons.tracker_store import SletbarSQLTrackerStore, first_recent_session
 
-DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+DOMAIN = Domain.from_dict(merged_domain())  # the domain Rasa trains on (build/domain)
 POSTGRES = os.environ.get("BALANCECOACH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

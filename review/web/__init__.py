@@ -29,7 +29,9 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def create_app(settings=None, engine: Optional[sa.engine.Engine] = None) -> Flask:
+def create_app(settings=None, engine: Optional[sa.engine.Engine] = None, project: Optional[Path] = None) -> Flask:
+    """`project` is the folder whose data/, bot/knowledge.yml and domain.yml HR's pages read and change (this
+    checkout; tests give a copy)."""
     if settings is None:
         from bot.settings import load
 
@@ -61,16 +63,20 @@ def create_app(settings=None, engine: Optional[sa.engine.Engine] = None) -> Flas
     app.jinja_env.autoescape = True  # every template, whatever its extension
     app.extensions["bc_settings"] = settings
     app.extensions["bc_engine"] = engine
+    app.extensions["bc_projekt"] = Path(project or HERE.parent)
     app.extensions["bc_sessions"] = sessionmaker(bind=engine, future=True, expire_on_commit=False)
     CSRFProtect(app)
 
-    from review.web import admin, login, org, samtaler, visning
+    from review.web import admin, hr, hr_model, hr_viden, login, org, samtaler, visning
 
     visning.register(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(samtaler.bp)
     app.register_blueprint(org.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(hr.bp)
+    app.register_blueprint(hr_model.bp)
+    app.register_blueprint(hr_viden.bp)
     login.init_oidc(app, settings)
 
     @app.before_request
@@ -174,6 +180,17 @@ def revision(handling: str, samtale_id: Optional[str] = None, detaljer: Optional
     session_.add(Revision(tidspunkt=datetime.utcnow(), bruger=bruger, handling=handling, samtale_id=samtale_id,
                           detaljer=(detaljer or None) and detaljer[:2000]))
     session_.commit()
+
+
+def revision_row(engine, bruger: Optional[str], handling: str, detaljer: Optional[str] = None) -> None:
+    """An audit row from outside a request (the candidate's own process)."""
+    from datetime import datetime
+
+    from review.models import Revision
+
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Revision.__table__).values(
+            tidspunkt=datetime.utcnow(), bruger=bruger, handling=handling, detaljer=(detaljer or None) and detaljer[:2000]))
 
 
 def _fold(value):

@@ -74,7 +74,7 @@ def forside():
     if bruger is None:
         return redirect(url_for("login.login"))
     if bruger.rolle == "hr":
-        return redirect(url_for("org.organisation"))
+        return redirect(url_for("hr.indbakke"))
     return redirect(url_for("samtaler.liste"))
 
 

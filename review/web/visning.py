@@ -136,13 +136,18 @@ def tidsstempel(value) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
 
 
+def tidsstempel_sek(seconds: Optional[float]) -> str:
+    """A Unix time (the model page's history) as a Danish local time."""
+    return tidsstempel(fra_tidsstempel(seconds)) if seconds else ""
+
+
 def procent(value: Optional[float]) -> str:
     return "" if value is None else f"{round(float(value) * 100):d} %"
 
 
 def register(app) -> None:
     app.jinja_env.filters.update(dato=dato, dato_tid=dato_tid, klokken=klokken, procent=procent, tidsstempel=tidsstempel,
-                                 trin_navn=trin_navn)
+                                 tidsstempel_sek=tidsstempel_sek, trin_navn=trin_navn)
     app.jinja_env.globals.update(navn=navn, KANALER=KANALER, DELING=DELING, SLAGS=SLAGS)
 
 

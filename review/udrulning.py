@@ -1,0 +1,444 @@
+"""Candidates, their evaluation beside the running model, deploy and rollback.
+
+A candidate is trained from the project's data as it is now plus HR's labels (review/training.py) and the
+balance model as HR left it. Its artifact is one Rasa model that also carries the analysis classifier and the
+balance model (rasa_addons/balance_analysis.py), so deploy and rollback swap everything that understands a
+message at once, through Rasa's own `PUT /model`.
+
+Evaluation is fair to both sides: the held-out set is a fixed fifth (by a hash of the text) of the data the
+*running* model was trained on, with its labels — a candidate trained on damaged labels is judged against
+the labels that were trusted — and each side's twin is trained on its own data without those texts. HR's
+labelled messages are a regression set for the full models. The dilemma figures are each analysis
+classifier's cross-validated figures, and its quadrant F1 on the dilemmas HR marked. A deploy is refused when
+any figure drops by more than the tolerance (BALANCECOACH_DEPLOY_TOLERANCE).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import yaml
+
+from review import training
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILT_MODEL = ROOT / "models" / "balancecoach.tar.gz"
+BUILT = "bygget"
+"""The artifact `make train` built: what runs until HR deploys a candidate, and what a rollback can return to."""
+RASA_DATA = ("nlu", "rules", "stories")
+HELD_OUT_FIFTH = 5
+
+
+class Afvist(RuntimeError):
+    """A deploy the gate or the state of things does not allow; the message says why, in Danish."""
+
+
+# --- Where things are ---------------------------------------------------------------------------------------
+
+
+def models_dir(state_dir: Path) -> Path:
+    path = Path(state_dir) / "modeller"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def candidate_dir(state_dir: Path, kid: str) -> Path:
+    if not kid.replace("-", "").isalnum():
+        raise Afvist("ukendt kandidat")
+    return models_dir(state_dir) / kid
+
+
+def _read_json(path: Path, default):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def _write_json(path: Path, value) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def history(state_dir: Path) -> List[dict]:
+    """Every deploy and rollback, oldest first; the last entry is what runs."""
+    return _read_json(models_dir(state_dir) / "udrulninger.json", [])
+
+
+def running(state_dir: Path) -> str:
+    entries = history(state_dir)
+    return entries[-1]["artefakt"] if entries else BUILT
+
+
+def model_of(state_dir: Path, artefakt: str) -> Path:
+    return BUILT_MODEL if artefakt == BUILT else candidate_dir(state_dir, artefakt) / "model.tar.gz"
+
+
+def current_model(state_dir: Path) -> Path:
+    """The model a (re)starting Rasa server loads: the last one deployed, else the built one."""
+    path = model_of(state_dir, running(state_dir))
+    return path if path.exists() else BUILT_MODEL
+
+
+def _sources(state_dir: Path, artefakt: str, project: Path) -> Tuple[Path, Path]:
+    """(data dir, analysis classifier) an artifact was trained from."""
+    if artefakt == BUILT:
+        return project / "data", project / "models" / "analyse.pkl"
+    here = candidate_dir(state_dir, artefakt)
+    return here / "data", here / "analyse.pkl"
+
+
+def candidates(state_dir: Path) -> List[dict]:
+    """Every candidate with its status and report, newest first."""
+    found = []
+    for path in sorted(models_dir(state_dir).glob("k*"), reverse=True):
+        if path.is_dir():
+            found.append({"id": path.name, "status": status(state_dir, path.name),
+                          "rapport": _read_json(path / "rapport.json", None)})
+    return found
+
+
+def status(state_dir: Path, kid: str) -> dict:
+    return _read_json(candidate_dir(state_dir, kid) / "status.json", {"trin": "ukendt", "procent": 0})
+
+
+def new_id() -> str:
+    return "k" + dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
+
+
+def busy(state_dir: Path) -> Optional[str]:
+    """The candidate being trained now, if any: one at a time, the machine has two cores."""
+    for c in candidates(state_dir):
+        st = c["status"]
+        if not st.get("faerdig") and not st.get("fejl"):
+            pid = st.get("pid")
+            try:
+                if pid:
+                    os.kill(int(pid), 0)
+                    return c["id"]
+            except (OSError, ValueError):
+                continue
+    return None
+
+
+def start(state_dir: Path, project: Path, bruger: str, env: Dict[str, str]) -> str:
+    """Train a candidate in the background (its own process); returns its id at once."""
+    if busy(state_dir):
+        raise Afvist("Der trænes allerede en kandidat. Vent, til den er færdig.")
+    kid = new_id()
+    here = candidate_dir(state_dir, kid)
+    here.mkdir(mode=0o700)
+    log = open(here / "log.txt", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "review", "candidate", "--id", kid, "--bruger", bruger, "--projekt", str(project)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    _write_json(here / "status.json", {"trin": "Starter", "procent": 1, "pid": process.pid, "bruger": bruger,
+                                       "start": time.time()})
+    return kid
+
+
+# --- Building a candidate -----------------------------------------------------------------------------------
+
+
+def _run(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Path = ROOT) -> None:
+    result = subprocess.run(args, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(Path(a).name if i == 0 else a for i, a in enumerate(args[:3]))} fejlede:\n{tail}")
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, tolerance: float,
+          prepare: Optional[Callable[[Path], None]] = None) -> dict:
+    """Train, evaluate and judge one candidate; its status file follows each step for the progress bar.
+    `prepare(data_dir)` may change the copied data before training (tests damage it on purpose)."""
+    here = candidate_dir(state_dir, kid)
+    here.mkdir(exist_ok=True, mode=0o700)
+    st = {**status(state_dir, kid), "pid": os.getpid(), "bruger": bruger}
+    st.setdefault("start", time.time())
+
+    def step(text: str, percent: int) -> None:
+        st.update(trin=text, procent=percent)
+        _write_json(here / "status.json", st)
+
+    try:
+        step("Samler data og HR's mærkninger", 5)
+        if (here / "data").exists():
+            shutil.rmtree(here / "data")
+        shutil.copytree(project / "data", here / "data")
+        shutil.copy2(project / "bot" / "knowledge.yml", here / "knowledge.yml")
+        shutil.copy2(project / "config.yml", here / "config.yml")
+        exported = training.export(engine, here / "data")
+        if prepare is not None:
+            prepare(here / "data")
+        step("Træner analysen af hensyn", 12)
+        _run([sys.executable, "-m", "bot", "train", "--data", str(here / "data" / "analyse"),
+              "--knowledge", str(here / "knowledge.yml"), "--out", str(here / "analyse.pkl")])
+        step("Træner samtalemodellen", 35)
+        packed = {"BALANCECOACH_ANALYSE_MODEL": str(here / "analyse.pkl"),
+                  "BALANCECOACH_KNOWLEDGE": str(here / "knowledge.yml")}
+        _run([sys.executable, "-m", "bot", "domain", "--knowledge", str(here / "knowledge.yml"),
+              "--domain", str(project / "domain.yml"), "--out", str(here / "domain")])
+        _run([_bin("rasa"), "train", "--config", str(here / "config.yml"), "--domain", str(here / "domain"),
+              "--data", *[str(here / "data" / d) for d in RASA_DATA], "--out", str(here),
+              "--fixed-model-name", "model"], env=packed)
+        step("Træner tvillinger til en fair sammenligning", 60)
+        reference = running(state_dir)
+        ref_data, ref_analysis = _sources(state_dir, reference, project)
+        held_out = held_out_examples(ref_data / "nlu")
+        twins = {"kandidat": _twin(here / "data" / "nlu", held_out, here / "tvilling", here / "config.yml", packed)}
+        twins["nuvaerende"] = _cached_twin(state_dir, reference, ref_data, held_out, project)
+        step("Evaluerer kandidat og nuværende model", 80)
+        regression = training.regression_set(engine)
+        report = evaluate(twins, {"kandidat": here / "model.tar.gz", "nuvaerende": model_of(state_dir, reference)},
+                          {"kandidat": here / "analyse.pkl", "nuvaerende": ref_analysis}, held_out, regression)
+        report.update(kandidat=kid, reference=reference, eksporteret=exported, tolerance=tolerance,
+                      tid=time.time(), bruger=bruger)
+        report["afvisninger"] = refusals(report["tal"], tolerance)
+        report["godkendt"] = not report["afvisninger"]
+        _write_json(here / "rapport.json", report)
+        st.update(trin="Færdig", procent=100, faerdig=True)
+        _write_json(here / "status.json", st)
+        return report
+    except Exception as error:  # the page shows what failed; the log has the rest
+        st.update(fejl=str(error)[:3000], trin="Fejlede")
+        _write_json(here / "status.json", st)
+        raise
+
+
+def _key(text: str) -> str:
+    return training.normal(text)
+
+
+def _nlu_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
+    """(text, intent) of every example, entity annotations kept as written."""
+    found = []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    found.append((line[2:], block["intent"]))
+    return found
+
+
+def _plain(text: str) -> str:
+    import re
+
+    return re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", text)
+
+
+def held_out_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
+    """A fixed fifth of the examples, chosen by a hash of the text: the same texts for every candidate."""
+    return [(_plain(t), i) for t, i in _nlu_examples(nlu_dir)
+            if int(hashlib.sha256(_key(_plain(t)).encode()).hexdigest(), 16) % HELD_OUT_FIFTH == 0]
+
+
+def _write_nlu(examples: List[Tuple[str, str]], path: Path) -> None:
+    by_intent: Dict[str, List[str]] = {}
+    for text, intent in examples:
+        by_intent.setdefault(intent, []).append(text)
+    lines = ['version: "3.1"\n', "nlu:\n"]
+    for intent in sorted(by_intent):
+        lines.append(f"- intent: {intent}\n  examples: |\n")
+        lines.extend(f"    - {t}\n" for t in by_intent[intent])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _twin(nlu_dir: Path, held_out: List[Tuple[str, str]], out: Path, config: Path,
+          env: Optional[Dict[str, str]] = None) -> Path:
+    """An NLU model trained on `nlu_dir` without the held-out texts."""
+    hidden = {_key(t) for t, _ in held_out}
+    rest = [(t, i) for t, i in _nlu_examples(nlu_dir) if _key(_plain(t)) not in hidden]
+    _write_nlu(rest, out / "nlu.yml")
+    _run([_bin("rasa"), "train", "nlu", "--nlu", str(out / "nlu.yml"), "--config", str(config), "--out", str(out),
+          "--fixed-model-name", "nlu"], env=env)
+    return out / "nlu.tar.gz"
+
+
+def _cached_twin(state_dir: Path, reference: str, ref_data: Path, held_out, project: Path) -> Path:
+    """The running model's twin, trained once per set of reference data."""
+    digest = hashlib.sha256()
+    for path in sorted((ref_data / "nlu").glob("*.yml")):
+        digest.update(path.read_bytes())
+    digest.update((project / "config.yml").read_bytes())
+    out = models_dir(state_dir) / f"tvilling-{digest.hexdigest()[:12]}"
+    if not (out / "nlu.tar.gz").exists():
+        _twin(ref_data / "nlu", held_out, out, project / "config.yml")
+    return out / "nlu.tar.gz"
+
+
+# --- Evaluation ---------------------------------------------------------------------------------------------
+
+
+def _parse_all(model: Path, texts: List[str]) -> List[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def parse():
+        return [await agent.parse_message(t) for t in texts]
+
+    return asyncio.run(parse())
+
+
+def _f1(gold: List[str], predicted: List[str]) -> Tuple[Dict[str, float], float, float]:
+    """Per-intent F1, macro F1 over the gold intents, accuracy."""
+    per = {}
+    for label in sorted(set(gold)):
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        per[label] = round(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn), 3)
+    macro = round(sum(per.values()) / len(per), 3) if per else 0.0
+    accuracy = round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 3) if gold else 0.0
+    return per, macro, accuracy
+
+
+def _quadrant_f1(gold: List[List[str]], heard: List[List[str]]) -> float:
+    tp = sum(len(set(g) & set(h)) for g, h in zip(gold, heard))
+    fp = sum(len(set(h) - set(g)) for g, h in zip(gold, heard))
+    fn = sum(len(set(g) - set(h)) for g, h in zip(gold, heard))
+    return round(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn), 3)
+
+
+def analysis_cv(path: Path) -> Dict[str, float]:
+    import pickle
+
+    report = pickle.loads(Path(path).read_bytes()).report
+
+    def mean(prefix: str) -> float:
+        values = [v for k, v in report.items() if k.startswith(prefix)]
+        return round(sum(values) / len(values), 3)
+
+    return {"kvadrant_cv_f1": mean("kvadrant:"), "borgersyn_cv_f1": mean("borgersyn:"),
+            "linse_cv_f1": mean("linse:"), "t_ledelse_cv_accuracy": report["t_ledelse"]}
+
+
+def evaluate(twins: Dict[str, Path], full: Dict[str, Path], analyses: Dict[str, Path],
+             held_out: List[Tuple[str, str]], regression: List[dict]) -> dict:
+    """Figures for both sides, side by side, and every message whose reading changed."""
+    texts = [t for t, _ in held_out]
+    gold = [i for _, i in held_out]
+    reg_intent = [r for r in regression if r.get("intent")]
+    reg_dilemma = [r for r in regression if r.get("hensyn") is not None]
+    reg_texts = [r["tekst"] for r in regression]
+    figures: Dict[str, Dict[str, float]] = {}
+    per_intent: Dict[str, Dict[str, float]] = {}
+    readings: Dict[str, Dict[str, List[str]]] = {}
+    for side in ("nuvaerende", "kandidat"):
+        parsed = _parse_all(twins[side], texts)
+        predicted = [(p.get("intent") or {}).get("name") or "" for p in parsed]
+        per, macro, accuracy = _f1(gold, predicted)
+        figures[side] = {"intent_macro_f1": macro, "intent_accuracy": accuracy, **analysis_cv(analyses[side])}
+        per_intent[side] = per
+        full_parsed = _parse_all(full[side], reg_texts) if reg_texts else []
+        by_text = dict(zip(reg_texts, full_parsed))
+        if reg_intent:
+            hits = [(by_text[r["tekst"]].get("intent") or {}).get("name") == r["intent"] for r in reg_intent]
+            figures[side]["hr_intent_accuracy"] = round(sum(hits) / len(hits), 3)
+        if reg_dilemma:
+            heard = [[h.get("id") for h in (by_text[r["tekst"]].get("balance") or {}).get("kvadranter") or []]
+                     for r in reg_dilemma]
+            figures[side]["hr_kvadrant_f1"] = _quadrant_f1([r["hensyn"].get("kvadranter") or [] for r in reg_dilemma],
+                                                           heard)
+        readings[side] = {"udeholdt": predicted,
+                          "hr": [(by_text[t].get("intent") or {}).get("name") or "" for t in reg_texts]}
+    changed = []
+    for n, (text, expected) in enumerate(held_out):
+        before, after = readings["nuvaerende"]["udeholdt"][n], readings["kandidat"]["udeholdt"][n]
+        if before != after:
+            changed.append({"tekst": text, "rigtig": expected, "foer": before, "nu": after, "kilde": "udeholdt"})
+    for n, row in enumerate(regression):
+        before, after = readings["nuvaerende"]["hr"][n], readings["kandidat"]["hr"][n]
+        if before != after:
+            changed.append({"tekst": row["tekst"], "rigtig": row.get("intent") or "", "foer": before, "nu": after,
+                            "kilde": "hr"})
+    return {"tal": figures, "per_intent": per_intent, "aendret": changed,
+            "antal": {"udeholdt": len(held_out), "hr": len(regression)}}
+
+
+def refusals(figures: Dict[str, Dict[str, float]], tolerance: float) -> List[str]:
+    """Each figure the candidate loses more than `tolerance` on, as a readable Danish line."""
+    now, new = figures["nuvaerende"], figures["kandidat"]
+    return [f"{name}: {new.get(name, 0.0):.3f} mod {now[name]:.3f} nu (fald {now[name] - new.get(name, 0.0):.3f} "
+            f"> {tolerance:.3f})" for name in sorted(now) if now[name] - new.get(name, 0.0) > tolerance + 1e-9]
+
+
+# --- Deploy and rollback ------------------------------------------------------------------------------------
+
+
+def _put_model(rasa_url: str, api_secret: str, model: Path, bruger: str, timeout: float = 300.0) -> None:
+    import jwt
+    import requests
+
+    if not api_secret:
+        raise Afvist("Rasas HTTP API er slået fra (BALANCECOACH_API=1 mangler), så modellen kan ikke skiftes.")
+    token = jwt.encode({"user": {"username": bruger, "role": "admin"}, "exp": int(time.time()) + 600},
+                       api_secret, algorithm="HS256")
+    response = requests.put(f"{rasa_url}/model", json={"model_file": str(model)},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+    if response.status_code != 204:
+        raise Afvist(f"Rasa-serveren ville ikke skifte model ({response.status_code}): {response.text[:300]}")
+
+
+def _record(state_dir: Path, entry: dict) -> None:
+    entries = history(state_dir)
+    entries.append(entry)
+    _write_json(models_dir(state_dir) / "udrulninger.json", entries)
+
+
+def deploy(state_dir: Path, kid: str, rasa_url: str, api_secret: str, bruger: str) -> dict:
+    """Put an approved candidate into service; the running server swaps model and analysis in one load."""
+    report = _read_json(candidate_dir(state_dir, kid) / "rapport.json", None)
+    if report is None:
+        raise Afvist("Kandidaten er ikke færdig.")
+    if not report.get("godkendt"):
+        raise Afvist("Kandidaten er afvist: " + "; ".join(report.get("afvisninger") or []))
+    if report.get("reference") != running(state_dir):
+        raise Afvist("En anden model er udrullet siden kandidaten blev evalueret. Træn en ny kandidat.")
+    _put_model(rasa_url, api_secret, model_of(state_dir, kid), bruger)
+    entry = {"artefakt": kid, "handling": "udrul", "bruger": bruger, "tid": time.time(),
+             "tal": report["tal"]["kandidat"], "foer": report["reference"]}
+    _record(state_dir, entry)
+    return entry
+
+
+def rollback_targets(state_dir: Path) -> List[str]:
+    """Earlier artifacts one click can return to, newest first (the built model last)."""
+    seen, targets = {running(state_dir)}, []
+    for entry in reversed(history(state_dir)):
+        for artefakt in (entry.get("foer"), entry["artefakt"]):
+            if artefakt and artefakt not in seen and model_of(state_dir, artefakt).exists():
+                seen.add(artefakt)
+                targets.append(artefakt)
+    if BUILT not in seen:
+        targets.append(BUILT)
+    return targets
+
+
+def rollback(state_dir: Path, artefakt: str, rasa_url: str, api_secret: str, bruger: str) -> dict:
+    if artefakt not in rollback_targets(state_dir):
+        raise Afvist("Den model kan der ikke rulles tilbage til.")
+    _put_model(rasa_url, api_secret, model_of(state_dir, artefakt), bruger)
+    report = _read_json(candidate_dir(state_dir, artefakt) / "rapport.json", None) if artefakt != BUILT else None
+    entry = {"artefakt": artefakt, "handling": "rul_tilbage", "bruger": bruger, "tid": time.time(),
+             "tal": (report or {}).get("tal", {}).get("kandidat"), "foer": running(state_dir)}
+    _record(state_dir, entry)
+    return entry
