@@ -31,7 +31,7 @@ NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
 
-.PHONY: help install train run shell test validate eval bench sample teams-package clean
+.PHONY: help install train run shell test validate eval bench sample teams-package export-training candidate clean
 
 help: ## Show the targets and what they do
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -82,7 +82,8 @@ validate: $(VENV)/.installed ## Check the Rasa training data and domain
 
 # Intent figures on a held-out 20 % of data/nlu (one more NLU training, only when the NLU data or pipeline changed):
 # the quality gate in `make test` (tests/test_quality_gate.py) holds them to the floors in tests/gulve.yml.
-$(NLU_REPORT): $(VENV)/.installed config.yml $(shell find data/nlu -name '*.yml' 2>/dev/null)
+# The held-out split and its model stay in models/tvilling/: HR's candidates are compared with the built model on them.
+$(NLU_REPORT): $(VENV)/.installed config.yml $(shell find data/nlu -name '*.yml' 2>/dev/null) | $(ANALYSE_MODEL)
 	$(PY) -m bot eval-nlu --out $@
 
 test: train $(NLU_REPORT) $(NODE_DEPS) $(CHROMIUM) ## Run the whole test suite (pytest, the data quality gate, Rasa validation and test stories, browser, Teams)
@@ -101,6 +102,12 @@ teams-package: $(NODE_DEPS) ## Build build/balancecoach-teams.zip, the Teams app
 
 sample: train ## Write the README's sample conversation from the running coach
 	$(PY) -m bot sample
+
+export-training: $(VENV)/.installed ## Write HR's labels (review app) into data/ as Rasa NLU and analysis training data
+	$(PY) -m review export-training --data data
+
+candidate: train $(NLU_REPORT) ## Train a candidate on data/ + HR's labels and compare it with the running model
+	$(PY) -m review candidate --projekt .
 
 clean: ## Remove the virtualenv, trained models and local state
 	rm -rf $(VENV) models results var $(DOMAIN_DIR)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -23,32 +23,47 @@ def _rasa(*args: str, cwd: Path = ROOT) -> None:
 
 
 NLU_INPUTS = ("config.yml", "data/nlu")
+TWIN = ROOT / "models" / "tvilling"
+"""The held-out split and the NLU model trained without it: HR's candidates are compared on the same split
+against this twin of the built model (review/udrulning.py), so `make test` trains it once for both."""
 
 
-def nlu_fingerprint() -> str:
+def nlu_fingerprint(root: Path = ROOT) -> str:
     """A hash of what the intent figures depend on: the NLU data and the pipeline."""
     import hashlib
 
     digest = hashlib.sha256()
     for name in NLU_INPUTS:
-        path = ROOT / name
+        path = root / name
         for file in sorted(path.rglob("*.yml")) if path.is_dir() else [path]:
-            digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def split_and_twin(nlu: Path, config: Path, out: Path, env: Optional[Dict[str, str]] = None) -> Path:
+    """Split `nlu` 80/20 (stratified by intent, fixed seed) into out/split and train out/nlu.tar.gz on the 80 %."""
+    import os
+
+    _rasa("data", "split", "nlu", "--nlu", str(nlu), "--training-fraction", "0.8", "--random-seed", "7",
+          "--out", str(out / "split"))
+    subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--nlu",
+                    str(out / "split" / "training_data.yml"), "--config", str(config), "--out", str(out),
+                    "--fixed-model-name", "nlu"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    return out / "nlu.tar.gz"
 
 
 def nlu_report(out: Optional[Path] = None) -> int:
     """The intent report on a held-out 20 % (one training); `out` keeps the figures, with the fingerprint of the
     data they were measured on, for the quality gate in `make test`."""
+    import shutil
+
     RESULTS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        _rasa("data", "split", "nlu", "--nlu", str(ROOT / "data" / "nlu"), "--training-fraction", "0.8",
-              "--random-seed", "7", "--out", str(tmp / "split"))
-        _rasa("train", "nlu", "--nlu", str(tmp / "split" / "training_data.yml"), "--config", str(ROOT / "config.yml"),
-              "--out", str(tmp / "models"), "--fixed-model-name", "nlu")
-        _rasa("test", "nlu", "--nlu", str(tmp / "split" / "test_data.yml"), "--model", str(tmp / "models" / "nlu.tar.gz"),
-              "--out", str(RESULTS / "nlu"))
+    shutil.rmtree(TWIN, ignore_errors=True)
+    split_and_twin(ROOT / "data" / "nlu", ROOT / "config.yml", TWIN)
+    (TWIN / "fingerprint").write_text(nlu_fingerprint() + "\n")
+    _rasa("test", "nlu", "--nlu", str(TWIN / "split" / "test_data.yml"), "--model", str(TWIN / "nlu.tar.gz"),
+          "--out", str(RESULTS / "nlu"))
     report = json.loads((RESULTS / "nlu" / "intent_report.json").read_text())
     print("\nNLU intent report (held-out 20 %, never seen in training):")
     print(f"  {'intent':18s} {'precision':>9s} {'recall':>7s} {'f1':>6s} {'n':>4s}")

@@ -21,7 +21,6 @@ from bot import settings as settings_module
 
 ROOT = settings_module.ROOT
 BIN = Path(sys.executable).parent
-MODEL = ROOT / "models" / "balancecoach.tar.gz"
 
 
 def _get(url: str, timeout: float = 2.0) -> Optional[int]:
@@ -59,11 +58,14 @@ class Conversation:
 class Stack:
     """The running coach. Use as a context manager; logs go to `log_dir`."""
 
-    def __init__(self, settings=None, model: Path = MODEL, log_dir: Optional[Path] = None, quiet: bool = True,
-                 review: bool = False):
+    def __init__(self, settings=None, model: Optional[Path] = None, log_dir: Optional[Path] = None,
+                 quiet: bool = True, review: bool = False):
+        """`model` defaults to the one HR deployed last (review/udrulning.py), else the one `make train` built."""
+        from review.udrulning import current_model
+
         self.settings = settings or settings_module.load()
         self.review = review
-        self.model = Path(model)
+        self.model = Path(model) if model else current_model(self.settings.state_dir)
         self.log_dir = Path(log_dir or self.settings.state_dir / "logs")
         self.quiet = quiet
         self.processes: List[subprocess.Popen] = []
@@ -172,7 +174,7 @@ def serve(shell: bool = False) -> int:
         stack._spawn("actions", [sys.executable, "-m", "rasa_addons.server", "actions"])
         try:
             return subprocess.call(
-                [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints", str(s.endpoints),
+                [str(BIN / "rasa"), "shell", "--model", str(stack.model), "--endpoints", str(s.endpoints),
                  # rasa shell talks to its own server through Rasa's plain REST channel: loopback only
                  "--interface", "127.0.0.1", "--port", str(s.rasa_port)],
                 cwd=ROOT, env=s.child_env(),

@@ -49,6 +49,10 @@ STORED = "_balancecoach_stored_events"
 
 
 class SletbarSQLTrackerStore(SQLTrackerStore):
+    _current: Optional["SletbarSQLTrackerStore"] = None
+    """The store serving this process. A model deployed through `PUT /model` gets a new agent and with it a
+    new store (for the new domain); the one it replaces stops its retention job and lets go of its pool."""
+
     def __init__(self, domain=None, database_url: Optional[str] = None, retention_days: Optional[int] = None,
                  event_broker=None, **kwargs: Any) -> None:
         settings = settings_module.load()
@@ -82,6 +86,10 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
         self.purge()
         self._job = threading.Thread(target=self._retention_job, name="retention", daemon=True)
         self._job.start()
+        previous, SletbarSQLTrackerStore._current = SletbarSQLTrackerStore._current, self
+        if previous is not None:  # a turn in flight keeps its connection; it closes when returned
+            previous.close()
+            previous.engine.dispose()
 
     def _retention_job(self) -> None:
         while not self._stop.wait(self.retention_interval):

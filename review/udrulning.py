@@ -5,9 +5,10 @@ balance model as HR left it. Its artifact is one Rasa model that also carries th
 balance model (rasa_addons/balance_analysis.py), so deploy and rollback swap everything that understands a
 message at once, through Rasa's own `PUT /model`.
 
-Evaluation is fair to both sides: the held-out set is a fixed fifth (by a hash of the text) of the data the
-*running* model was trained on, with its labels — a candidate trained on damaged labels is judged against
-the labels that were trusted — and each side's twin is trained on its own data without those texts. HR's
+Evaluation is fair to both sides: the held-out set is the fifth of the data the *running* model was trained on
+that `make test`'s intent report holds out (stratified by intent, fixed seed), with its labels — a candidate
+trained on damaged labels is judged against the labels that were trusted — and each side's twin is trained on
+its own data without those texts. HR's
 labelled messages are a regression set for the full models. The dilemma figures are each analysis
 classifier's cross-validated figures, and its quadrant F1 on the dilemmas HR marked. A deploy is refused when
 any figure drops by more than the tolerance (BALANCECOACH_DEPLOY_TOLERANCE).
@@ -35,7 +36,6 @@ BUILT_MODEL = ROOT / "models" / "balancecoach.tar.gz"
 BUILT = "bygget"
 """The artifact `make train` built: what runs until HR deploys a candidate, and what a rollback can return to."""
 RASA_DATA = ("nlu", "rules", "stories")
-HELD_OUT_FIFTH = 5
 
 
 class Afvist(RuntimeError):
@@ -90,12 +90,26 @@ def current_model(state_dir: Path) -> Path:
     return path if path.exists() else BUILT_MODEL
 
 
-def _sources(state_dir: Path, artefakt: str, project: Path) -> Tuple[Path, Path]:
-    """(data dir, analysis classifier) an artifact was trained from."""
-    if artefakt == BUILT:
-        return project / "data", project / "models" / "analyse.pkl"
-    here = candidate_dir(state_dir, artefakt)
-    return here / "data", here / "analyse.pkl"
+def _data_of(state_dir: Path, artefakt: str, project: Path) -> Path:
+    """The data an artifact was trained from (the built model's: the project's, as `make train` found it)."""
+    return project / "data" if artefakt == BUILT else candidate_dir(state_dir, artefakt) / "data"
+
+
+def packed(model: Path) -> Dict[str, bytes]:
+    """The analysis classifier and balance model a Rasa model carries (rasa_addons/balance_analysis.py)."""
+    import tarfile
+
+    from rasa_addons.balance_analysis import CLASSIFIER_FILE, KNOWLEDGE_FILE
+
+    found: Dict[str, bytes] = {}
+    with tarfile.open(model, "r:gz") as archive:
+        for member in archive.getmembers():
+            name = Path(member.name).name
+            if "BalanceAnalysis" in member.name and name in (CLASSIFIER_FILE, KNOWLEDGE_FILE):
+                found[name] = archive.extractfile(member).read()
+    if len(found) != 2:
+        raise Afvist(f"{model.name} bærer ikke analysen: træn den igen med 'make train'.")
+    return found
 
 
 def candidates(state_dir: Path) -> List[dict]:
@@ -164,7 +178,8 @@ def _bin(name: str) -> str:
 def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, tolerance: float,
           prepare: Optional[Callable[[Path], None]] = None) -> dict:
     """Train, evaluate and judge one candidate; its status file follows each step for the progress bar.
-    `prepare(data_dir)` may change the copied data before training (tests damage it on purpose)."""
+    A candidate whose held-out figures already fall too far is refused before its artifact is built (there
+    would be nothing to deploy). `prepare(data_dir)` may change the copied data before training."""
     here = candidate_dir(state_dir, kid)
     here.mkdir(exist_ok=True, mode=0o700)
     st = {**status(state_dir, kid), "pid": os.getpid(), "bruger": bruger}
@@ -172,6 +187,7 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
 
     def step(text: str, percent: int) -> None:
         st.update(trin=text, procent=percent)
+        st.setdefault("tider", []).append([text, round(time.time() - st["start"], 1)])
         _write_json(here / "status.json", st)
 
     try:
@@ -184,29 +200,37 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         exported = training.export(engine, here / "data")
         if prepare is not None:
             prepare(here / "data")
-        step("Træner analysen af hensyn", 12)
-        _run([sys.executable, "-m", "bot", "train", "--data", str(here / "data" / "analyse"),
-              "--knowledge", str(here / "knowledge.yml"), "--out", str(here / "analyse.pkl")])
-        step("Træner samtalemodellen", 35)
-        packed = {"BALANCECOACH_ANALYSE_MODEL": str(here / "analyse.pkl"),
-                  "BALANCECOACH_KNOWLEDGE": str(here / "knowledge.yml")}
-        _run([sys.executable, "-m", "bot", "domain", "--knowledge", str(here / "knowledge.yml"),
-              "--domain", str(project / "domain.yml"), "--out", str(here / "domain")])
-        _run([_bin("rasa"), "train", "--config", str(here / "config.yml"), "--domain", str(here / "domain"),
-              "--data", *[str(here / "data" / d) for d in RASA_DATA], "--out", str(here),
-              "--fixed-model-name", "model"], env=packed)
-        step("Træner tvillinger til en fair sammenligning", 60)
         reference = running(state_dir)
-        ref_data, ref_analysis = _sources(state_dir, reference, project)
-        held_out = held_out_examples(ref_data / "nlu")
-        twins = {"kandidat": _twin(here / "data" / "nlu", held_out, here / "tvilling", here / "config.yml", packed)}
-        twins["nuvaerende"] = _cached_twin(state_dir, reference, ref_data, held_out, project)
-        step("Evaluerer kandidat og nuværende model", 80)
-        regression = training.regression_set(engine)
-        report = evaluate(twins, {"kandidat": here / "model.tar.gz", "nuvaerende": model_of(state_dir, reference)},
-                          {"kandidat": here / "analyse.pkl", "nuvaerende": ref_analysis}, held_out, regression)
-        report.update(kandidat=kid, reference=reference, eksporteret=exported, tolerance=tolerance,
-                      tid=time.time(), bruger=bruger)
+        running_analysis = packed(model_of(state_dir, reference))
+        (here / "nuvaerende-analyse.pkl").write_bytes(running_analysis["analyse.pkl"])
+        if _same_analysis(here, running_analysis):
+            step("Analysens data og balancemodellen er uændrede: genbruger den kørende analyse", 10)
+            shutil.copy2(here / "nuvaerende-analyse.pkl", here / "analyse.pkl")
+        else:
+            step("Træner analysen af hensyn", 10)
+            _run([sys.executable, "-m", "bot", "train", "--data", str(here / "data" / "analyse"),
+                  "--knowledge", str(here / "knowledge.yml"), "--out", str(here / "analyse.pkl")])
+        packed_env = {"BALANCECOACH_ANALYSE_MODEL": str(here / "analyse.pkl"),
+                      "BALANCECOACH_KNOWLEDGE": str(here / "knowledge.yml")}
+        step("Finder den nuværende models udeholdte eksempler", 20)
+        held_out, current_twin = reference_split(state_dir, reference, project)
+        step("Træner kandidatens tvilling uden de udeholdte eksempler", 25)
+        candidate_twin = _twin(here / "data" / "nlu", held_out, here / "tvilling", here / "config.yml", packed_env)
+        step("Sammenligner på de udeholdte eksempler", 50)
+        report = evaluate({"nuvaerende": current_twin, "kandidat": candidate_twin},
+                          {"nuvaerende": here / "nuvaerende-analyse.pkl", "kandidat": here / "analyse.pkl"}, held_out)
+        report.update(kandidat=kid, reference=reference, eksporteret=exported, tolerance=tolerance, bruger=bruger)
+        if not refusals(report["tal"], tolerance):
+            step("Træner kandidaten på alle data", 60)
+            _run([sys.executable, "-m", "bot", "domain", "--knowledge", str(here / "knowledge.yml"),
+                  "--domain", str(project / "domain.yml"), "--out", str(here / "domain")])
+            _run([_bin("rasa"), "train", "--config", str(here / "config.yml"), "--domain", str(here / "domain"),
+                  "--data", *[str(here / "data" / d) for d in RASA_DATA], "--out", str(here),
+                  "--fixed-model-name", "model"], env=packed_env)
+            step("Prøver kandidaten på HR's mærkede beskeder", 90)
+            regression_figures(report, {"nuvaerende": model_of(state_dir, reference),
+                                        "kandidat": here / "model.tar.gz"}, training.regression_set(engine))
+        report["tid"] = time.time()
         report["afvisninger"] = refusals(report["tal"], tolerance)
         report["godkendt"] = not report["afvisninger"]
         _write_json(here / "rapport.json", report)
@@ -219,14 +243,21 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         raise
 
 
-def _key(text: str) -> str:
-    return training.normal(text)
+def _same_analysis(here: Path, running_analysis: Dict[str, bytes]) -> bool:
+    """Whether the candidate's dilemmas and balance model are the running model's: then its analysis is too."""
+    import pickle
+
+    from bot import classifier
+
+    trained = pickle.loads(running_analysis["analyse.pkl"])
+    return trained.fingerprint == classifier.data_fingerprint(here / "data" / "analyse") \
+        and running_analysis["knowledge.yml"] == (here / "knowledge.yml").read_bytes()
 
 
-def _nlu_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
-    """(text, intent) of every example, entity annotations kept as written."""
+def _nlu_examples(nlu: Path) -> List[Tuple[str, str]]:
+    """(text, intent) of every example in a file or folder, entity annotations kept as written."""
     found = []
-    for path in sorted(nlu_dir.glob("*.yml")):
+    for path in sorted(nlu.glob("*.yml")) if nlu.is_dir() else [nlu]:
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             if "intent" not in block:
                 continue
@@ -243,10 +274,26 @@ def _plain(text: str) -> str:
     return re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", text)
 
 
-def held_out_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
-    """A fixed fifth of the examples, chosen by a hash of the text: the same texts for every candidate."""
-    return [(_plain(t), i) for t, i in _nlu_examples(nlu_dir)
-            if int(hashlib.sha256(_key(_plain(t)).encode()).hexdigest(), 16) % HELD_OUT_FIFTH == 0]
+def reference_split(state_dir: Path, reference: str, project: Path) -> Tuple[List[Tuple[str, str]], Path]:
+    """(held-out examples with the running model's labels, the running model's twin trained without them).
+
+    For the built model these are what `make test` made (models/tvilling, from the data the model was built
+    from); for a deployed candidate, its own data split the same way, trained once and kept."""
+    from ops.evaluation import TWIN, split_and_twin
+
+    if reference == BUILT and (TWIN / "nlu.tar.gz").exists():
+        out = TWIN
+    else:
+        ref_data = _data_of(state_dir, reference, project)
+        digest = hashlib.sha256()
+        for path in sorted((ref_data / "nlu").glob("*.yml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update((project / "config.yml").read_bytes())
+        out = models_dir(state_dir) / f"tvilling-{digest.hexdigest()[:12]}"
+        if not (out / "nlu.tar.gz").exists():
+            split_and_twin(ref_data / "nlu", project / "config.yml", out)
+    held_out = [(_plain(t), i) for t, i in _nlu_examples(out / "split" / "test_data.yml")]
+    return held_out, out / "nlu.tar.gz"
 
 
 def _write_nlu(examples: List[Tuple[str, str]], path: Path) -> None:
@@ -264,23 +311,11 @@ def _write_nlu(examples: List[Tuple[str, str]], path: Path) -> None:
 def _twin(nlu_dir: Path, held_out: List[Tuple[str, str]], out: Path, config: Path,
           env: Optional[Dict[str, str]] = None) -> Path:
     """An NLU model trained on `nlu_dir` without the held-out texts."""
-    hidden = {_key(t) for t, _ in held_out}
-    rest = [(t, i) for t, i in _nlu_examples(nlu_dir) if _key(_plain(t)) not in hidden]
+    hidden = {training.normal(t) for t, _ in held_out}
+    rest = [(t, i) for t, i in _nlu_examples(nlu_dir) if training.normal(_plain(t)) not in hidden]
     _write_nlu(rest, out / "nlu.yml")
     _run([_bin("rasa"), "train", "nlu", "--nlu", str(out / "nlu.yml"), "--config", str(config), "--out", str(out),
           "--fixed-model-name", "nlu"], env=env)
-    return out / "nlu.tar.gz"
-
-
-def _cached_twin(state_dir: Path, reference: str, ref_data: Path, held_out, project: Path) -> Path:
-    """The running model's twin, trained once per set of reference data."""
-    digest = hashlib.sha256()
-    for path in sorted((ref_data / "nlu").glob("*.yml")):
-        digest.update(path.read_bytes())
-    digest.update((project / "config.yml").read_bytes())
-    out = models_dir(state_dir) / f"tvilling-{digest.hexdigest()[:12]}"
-    if not (out / "nlu.tar.gz").exists():
-        _twin(ref_data / "nlu", held_out, out, project / "config.yml")
     return out / "nlu.tar.gz"
 
 
@@ -305,8 +340,9 @@ def _f1(gold: List[str], predicted: List[str]) -> Tuple[Dict[str, float], float,
         tp = sum(g == label and p == label for g, p in zip(gold, predicted))
         fp = sum(g != label and p == label for g, p in zip(gold, predicted))
         fn = sum(g == label and p != label for g, p in zip(gold, predicted))
-        per[label] = round(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn), 3)
+        per[label] = 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
     macro = round(sum(per.values()) / len(per), 3) if per else 0.0
+    per = {label: round(value, 3) for label, value in per.items()}
     accuracy = round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 3) if gold else 0.0
     return per, macro, accuracy
 
@@ -331,47 +367,50 @@ def analysis_cv(path: Path) -> Dict[str, float]:
             "linse_cv_f1": mean("linse:"), "t_ledelse_cv_accuracy": report["t_ledelse"]}
 
 
-def evaluate(twins: Dict[str, Path], full: Dict[str, Path], analyses: Dict[str, Path],
-             held_out: List[Tuple[str, str]], regression: List[dict]) -> dict:
-    """Figures for both sides, side by side, and every message whose reading changed."""
+def evaluate(twins: Dict[str, Path], analyses: Dict[str, Path], held_out: List[Tuple[str, str]]) -> dict:
+    """Held-out figures for both twins side by side, every held-out message whose reading changed, and each
+    analysis classifier's cross-validated figures."""
     texts = [t for t, _ in held_out]
     gold = [i for _, i in held_out]
-    reg_intent = [r for r in regression if r.get("intent")]
-    reg_dilemma = [r for r in regression if r.get("hensyn") is not None]
-    reg_texts = [r["tekst"] for r in regression]
     figures: Dict[str, Dict[str, float]] = {}
     per_intent: Dict[str, Dict[str, float]] = {}
-    readings: Dict[str, Dict[str, List[str]]] = {}
+    readings: Dict[str, List[str]] = {}
     for side in ("nuvaerende", "kandidat"):
-        parsed = _parse_all(twins[side], texts)
-        predicted = [(p.get("intent") or {}).get("name") or "" for p in parsed]
+        predicted = [(p.get("intent") or {}).get("name") or "" for p in _parse_all(twins[side], texts)]
         per, macro, accuracy = _f1(gold, predicted)
         figures[side] = {"intent_macro_f1": macro, "intent_accuracy": accuracy, **analysis_cv(analyses[side])}
         per_intent[side] = per
-        full_parsed = _parse_all(full[side], reg_texts) if reg_texts else []
-        by_text = dict(zip(reg_texts, full_parsed))
-        if reg_intent:
-            hits = [(by_text[r["tekst"]].get("intent") or {}).get("name") == r["intent"] for r in reg_intent]
-            figures[side]["hr_intent_accuracy"] = round(sum(hits) / len(hits), 3)
-        if reg_dilemma:
-            heard = [[h.get("id") for h in (by_text[r["tekst"]].get("balance") or {}).get("kvadranter") or []]
-                     for r in reg_dilemma]
-            figures[side]["hr_kvadrant_f1"] = _quadrant_f1([r["hensyn"].get("kvadranter") or [] for r in reg_dilemma],
-                                                           heard)
-        readings[side] = {"udeholdt": predicted,
-                          "hr": [(by_text[t].get("intent") or {}).get("name") or "" for t in reg_texts]}
-    changed = []
-    for n, (text, expected) in enumerate(held_out):
-        before, after = readings["nuvaerende"]["udeholdt"][n], readings["kandidat"]["udeholdt"][n]
-        if before != after:
-            changed.append({"tekst": text, "rigtig": expected, "foer": before, "nu": after, "kilde": "udeholdt"})
-    for n, row in enumerate(regression):
-        before, after = readings["nuvaerende"]["hr"][n], readings["kandidat"]["hr"][n]
-        if before != after:
-            changed.append({"tekst": row["tekst"], "rigtig": row.get("intent") or "", "foer": before, "nu": after,
-                            "kilde": "hr"})
+        readings[side] = predicted
+    changed = [{"tekst": text, "rigtig": expected, "foer": readings["nuvaerende"][n], "nu": readings["kandidat"][n],
+                "kilde": "udeholdt"} for n, (text, expected) in enumerate(held_out)
+               if readings["nuvaerende"][n] != readings["kandidat"][n]]
     return {"tal": figures, "per_intent": per_intent, "aendret": changed,
-            "antal": {"udeholdt": len(held_out), "hr": len(regression)}}
+            "antal": {"udeholdt": len(held_out), "hr": 0}}
+
+
+def regression_figures(report: dict, full: Dict[str, Path], regression: List[dict]) -> None:
+    """HR's labelled messages read by the two full models: their intents, and the quadrants of the dilemmas."""
+    report["antal"]["hr"] = len(regression)
+    if not regression:
+        return
+    texts = [r["tekst"] for r in regression]
+    readings = {}
+    for side in ("nuvaerende", "kandidat"):
+        parsed = _parse_all(full[side], texts)
+        readings[side] = [(p.get("intent") or {}).get("name") or "" for p in parsed]
+        labelled = [(r, p) for r, p in zip(regression, parsed) if r.get("intent")]
+        if labelled:
+            hits = [(p.get("intent") or {}).get("name") == r["intent"] for r, p in labelled]
+            report["tal"][side]["hr_intent_accuracy"] = round(sum(hits) / len(hits), 3)
+        dilemmas = [(r, p) for r, p in zip(regression, parsed) if r.get("hensyn") is not None]
+        if dilemmas:
+            heard = [[h.get("id") for h in (p.get("balance") or {}).get("kvadranter") or []] for _, p in dilemmas]
+            report["tal"][side]["hr_kvadrant_f1"] = _quadrant_f1(
+                [r["hensyn"].get("kvadranter") or [] for r, _ in dilemmas], heard)
+    for n, row in enumerate(regression):
+        if readings["nuvaerende"][n] != readings["kandidat"][n]:
+            report["aendret"].append({"tekst": row["tekst"], "rigtig": row.get("intent") or "",
+                                      "foer": readings["nuvaerende"][n], "nu": readings["kandidat"][n], "kilde": "hr"})
 
 
 def refusals(figures: Dict[str, Dict[str, float]], tolerance: float) -> List[str]:
