@@ -173,8 +173,8 @@ class ActionModtageAfslutning(Action):
                 events.append(SlotSet("deling", "anonym"))
             say(dispatcher, domain, tracker, "utter_afslutning_kontakt_sprunget_over"
                 if value == closing_module.SKIPPED else "utter_afslutning_kontakt_tak")
-        elif question == "laering" and value == "ja":
-            say(dispatcher, domain, tracker, "utter_afslutning_laering_ja")
+        elif question == "laering":
+            say(dispatcher, domain, tracker, f"utter_afslutning_laering_{'ja' if value == 'ja' else 'nej'}")
         following = closing_module.next_question(question, value)
         if following in ("laering", "vurdering", "hjalp") and tracker.get_slot("belastet"):
             following = None  # no more questions for a leader who is carrying a lot

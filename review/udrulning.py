@@ -171,6 +171,16 @@ def _run(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Path = ROOT
         raise RuntimeError(f"{' '.join(Path(a).name if i == 0 else a for i, a in enumerate(args[:3]))} fejlede:\n{tail}")
 
 
+def _start(args: List[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+
+def _finish(process: subprocess.Popen, log: Path) -> None:
+    if process.wait() != 0:
+        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-15:])
+        raise RuntimeError(f"analysens træning fejlede:\n{tail}")
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
@@ -190,6 +200,7 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         st.setdefault("tider", []).append([text, round(time.time() - st["start"], 1)])
         _write_json(here / "status.json", st)
 
+    training_analysis: Optional[subprocess.Popen] = None
     try:
         step("Samler data og HR's mærkninger", 5)
         if (here / "data").exists():
@@ -206,16 +217,21 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         if _same_analysis(here, running_analysis):
             step("Analysens data og balancemodellen er uændrede: genbruger den kørende analyse", 10)
             shutil.copy2(here / "nuvaerende-analyse.pkl", here / "analyse.pkl")
-        else:
-            step("Træner analysen af hensyn", 10)
-            _run([sys.executable, "-m", "bot", "train", "--data", str(here / "data" / "analyse"),
-                  "--knowledge", str(here / "knowledge.yml"), "--out", str(here / "analyse.pkl")])
+        else:  # on the second core, beside the twin: intents do not depend on the analysis
+            step("Træner analysen af hensyn og kandidatens tvilling", 10)
+            training_analysis = _start([sys.executable, "-m", "bot", "train", "--data", str(here / "data" / "analyse"),
+                                        "--knowledge", str(here / "knowledge.yml"), "--out", str(here / "analyse.pkl")],
+                                       here / "analyse.log")
         packed_env = {"BALANCECOACH_ANALYSE_MODEL": str(here / "analyse.pkl"),
                       "BALANCECOACH_KNOWLEDGE": str(here / "knowledge.yml")}
-        step("Finder den nuværende models udeholdte eksempler", 20)
         held_out, current_twin = reference_split(state_dir, reference, project)
-        step("Træner kandidatens tvilling uden de udeholdte eksempler", 25)
-        candidate_twin = _twin(here / "data" / "nlu", held_out, here / "tvilling", here / "config.yml", packed_env)
+        if training_analysis is None:
+            step("Træner kandidatens tvilling uden de udeholdte eksempler", 25)
+        candidate_twin = _twin(here / "data" / "nlu", held_out, here / "tvilling", here / "config.yml",
+                               {**packed_env, "BALANCECOACH_ANALYSE_MODEL": str(here / "nuvaerende-analyse.pkl")})
+        if training_analysis is not None:
+            step("Træner analysen af hensyn færdig", 45)
+            _finish(training_analysis, here / "analyse.log")
         step("Sammenligner på de udeholdte eksempler", 50)
         report = evaluate({"nuvaerende": current_twin, "kandidat": candidate_twin},
                           {"nuvaerende": here / "nuvaerende-analyse.pkl", "kandidat": here / "analyse.pkl"}, held_out)
@@ -234,10 +250,13 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         report["afvisninger"] = refusals(report["tal"], tolerance)
         report["godkendt"] = not report["afvisninger"]
         _write_json(here / "rapport.json", report)
+        st.setdefault("tider", []).append(["Færdig", round(time.time() - st["start"], 1)])
         st.update(trin="Færdig", procent=100, faerdig=True)
         _write_json(here / "status.json", st)
         return report
     except Exception as error:  # the page shows what failed; the log has the rest
+        if training_analysis is not None and training_analysis.poll() is None:
+            training_analysis.kill()
         st.update(fejl=str(error)[:3000], trin="Fejlede")
         _write_json(here / "status.json", st)
         raise

@@ -272,7 +272,7 @@ def test_the_closing_questions_follow_each_other_and_are_recorded(slots):
     assert [b["title"] for b in messages[-1]["buttons"]] == ["Nej tak", "Ja, det må I gerne"]
     messages, events = closing_answer("ja", "laering", "ja")
     assert events == {"laering": "ja", "afslutning_afventer": "vurdering"}
-    assert "HR kan nu se de beskeder" in said(messages) and "fra 1" in said(messages)
+    assert "HR kan nu se de af dine beskeder" in said(messages) and "fra 1" in said(messages)
     assert [b["title"] for b in messages[-1]["buttons"]] == ["1", "2", "3", "4", "5", "Spring over"]
     messages, events = closing_answer("4", "vurdering", "4")
     assert events == {"vurdering": "4", "afslutning_afventer": "hjalp"} and "hvad hjalp dig mest" in said(messages)
@@ -288,6 +288,9 @@ def test_a_named_share_asks_how_to_be_contacted_and_skipping_it_shares_without_t
     messages, events = closing_answer("spring over", "kontakt", A.closing_module.SKIPPED)
     assert events["deling"] == "anonym" and "uden dit navn" in said(messages)
     assert events["afslutning_afventer"] == "laering", "the use of the messages is asked apart from sharing"
+    messages, events = closing_answer("nej tak", "laering", "nej")
+    assert events == {"laering": "nej", "afslutning_afventer": "vurdering"}
+    assert "dine beskeder bruges ikke" in said(messages) and "fra 1" in said(messages)
 
 
 def test_a_strained_leader_is_asked_only_about_sharing():

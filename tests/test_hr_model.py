@@ -235,7 +235,7 @@ def test_hr_labels_edits_evaluates_deploys_and_rolls_back_in_a_browser(world):
             expect(page.locator(".beskeder")).to_contain_text("Gemt i bot/knowledge.yml")
             assert NEW_WORD in (world["project"] / "bot" / "knowledge.yml").read_text(encoding="utf-8")
 
-            page.get_by_role("link", name="Model").click()
+            page.get_by_role("link", name="Model", exact=True).click()
             page.get_by_role("button", name="Træn en kandidat").click()
             expect(page.locator("progress")).to_be_visible()
             shot("05-traening")
