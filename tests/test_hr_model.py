@@ -190,6 +190,8 @@ def test_hr_labels_edits_evaluates_deploys_and_rolls_back_in_a_browser(world):
             page = browser.new_context(viewport={"width": 1360, "height": 900}, locale="da-DK").new_page()
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
+            page.set_default_timeout(60_000)
+            page.set_default_navigation_timeout(300_000)  # a deploy answers once the server has loaded the model
 
             def shot(name: str):
                 page.wait_for_load_state("load")
@@ -229,7 +231,7 @@ def test_hr_labels_edits_evaluates_deploys_and_rolls_back_in_a_browser(world):
             entry.get_by_label("Nyt signalord").fill(NEW_WORD)
             entry.get_by_role("button", name="Kontrollér og forhåndsvis").click()
             expect(page.locator("main")).to_contain_text("signalord tilføjet: hackathon*")
-            expect(page.locator("table")).to_contain_text(DILEMMA)
+            expect(page.locator("table")).to_contain_text(DILEMMA, timeout=60_000)  # the preview analyses messages
             shot("04-forhaandsvisning")
             page.get_by_role("button", name="Gem ændringen").click()
             expect(page.locator(".beskeder")).to_contain_text("Gemt i bot/knowledge.yml")
@@ -253,7 +255,7 @@ def test_hr_labels_edits_evaluates_deploys_and_rolls_back_in_a_browser(world):
             assert any(a["tekst"] == ANOTHER_ROUND and a["nu"] == "fortsaette" for a in report["aendret"])
 
             page.get_by_role("button", name="Udrul kandidaten").click()
-            expect(page.locator(".beskeder")).to_contain_text("er udrullet")
+            expect(page.locator(".beskeder")).to_contain_text("er udrullet", timeout=180_000)  # the server loads it
             shot("07-udrullet")
             assert parse(world, ANOTHER_ROUND)["intent"]["name"] == "fortsaette", "misunderstood before, not now"
             assert "fornyelse" in heard(parse(world, DILEMMA)), "the new signal word is heard after the deploy"
@@ -263,7 +265,7 @@ def test_hr_labels_edits_evaluates_deploys_and_rolls_back_in_a_browser(world):
 
             page.locator("form", has=page.locator("input[name=artefakt][value=bygget]")) \
                 .get_by_role("button", name="Rul tilbage til denne").click()
-            expect(page.locator(".beskeder")).to_contain_text("Rullet tilbage til bygget")
+            expect(page.locator(".beskeder")).to_contain_text("Rullet tilbage til bygget", timeout=180_000)
             shot("08-rullet-tilbage")
             assert parse(world, ANOTHER_ROUND)["intent"]["name"] == "springe_til_opsummering"
             assert "fornyelse" not in heard(parse(world, DILEMMA))
