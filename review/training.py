@@ -37,20 +37,32 @@ def _example_text(text: str) -> str:
     return re.sub(r"\](?=[({\[])", "] ", " ".join(text.split()))
 
 
-def existing_examples(data_dir: Path, skip: Iterable[Path] = ()) -> Dict[str, str]:
-    """Every NLU example text already in data/ (normalised) with its intent, except in `skip`."""
-    skip = {p.resolve() for p in skip}
-    found: Dict[str, str] = {}
-    for path in sorted((data_dir / "nlu").glob("*.yml")):
-        if path.resolve() in skip:
-            continue
+def nlu_examples(nlu: Path) -> List[Tuple[str, str]]:
+    """(text, intent) of every example in a Rasa NLU file, or in every file of a folder, annotations as written."""
+    found = []
+    for path in sorted(nlu.glob("*.yml")) if nlu.is_dir() else [nlu]:
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             if "intent" not in block:
                 continue
             for line in str(block.get("examples") or "").splitlines():
                 line = line.strip()
                 if line.startswith("- "):
-                    found[normal(re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line[2:]))] = block["intent"]
+                    found.append((line[2:], block["intent"]))
+    return found
+
+
+def plain(text: str) -> str:
+    """An example's text without Rasa's entity annotations: "[Ikast](sted)" is "Ikast"."""
+    return re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", text)
+
+
+def existing_examples(data_dir: Path, skip: Iterable[Path] = ()) -> Dict[str, str]:
+    """Every NLU example text already in data/ (normalised) with its intent, except in `skip`."""
+    skip = {p.resolve() for p in skip}
+    found: Dict[str, str] = {}
+    for path in sorted((data_dir / "nlu").glob("*.yml")):
+        if path.resolve() not in skip:
+            found.update((normal(plain(text)), intent) for text, intent in nlu_examples(path))
     return found
 
 
@@ -89,16 +101,21 @@ def training_data(rows: Iterable[LaeringsBesked], existing: Dict[str, str]) -> T
     return examples, dilemmas
 
 
+def write_nlu(examples: Dict[str, List[str]], path: Path, header: str = "") -> None:
+    """Rasa NLU YAML: the examples under their intents, intents in order."""
+    lines = [header, 'version: "3.1"\n', "nlu:\n"]
+    for intent in sorted(examples):
+        lines.append(f"- intent: {intent}\n  examples: |\n")
+        lines.extend(f"    - {text}\n" for text in examples[intent])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 def write(data_dir: Path, examples: Dict[str, List[str]], dilemmas: List[dict]) -> Dict[str, int]:
     """Rewrite HR's two files under `data_dir`; an empty source leaves no file behind."""
     nlu_path, analysis_path = data_dir / NLU_FILE, data_dir / ANALYSIS_FILE
     if examples:
-        lines = [_NLU_HEADER, 'version: "3.1"\n', "nlu:\n"]
-        for intent in sorted(examples):
-            lines.append(f"- intent: {intent}\n  examples: |\n")
-            lines.extend(f"    - {text}\n" for text in examples[intent])
-        nlu_path.parent.mkdir(parents=True, exist_ok=True)
-        nlu_path.write_text("".join(lines), encoding="utf-8")
+        write_nlu(examples, nlu_path, _NLU_HEADER)
     elif nlu_path.exists():
         nlu_path.unlink()
     if dilemmas:

@@ -273,26 +273,6 @@ def _same_analysis(here: Path, running_analysis: Dict[str, bytes]) -> bool:
         and running_analysis["knowledge.yml"] == (here / "knowledge.yml").read_bytes()
 
 
-def _nlu_examples(nlu: Path) -> List[Tuple[str, str]]:
-    """(text, intent) of every example in a file or folder, entity annotations kept as written."""
-    found = []
-    for path in sorted(nlu.glob("*.yml")) if nlu.is_dir() else [nlu]:
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    found.append((line[2:], block["intent"]))
-    return found
-
-
-def _plain(text: str) -> str:
-    import re
-
-    return re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", text)
-
-
 def reference_split(state_dir: Path, reference: str, project: Path) -> Tuple[List[Tuple[str, str]], Path]:
     """(held-out examples with the running model's labels, the running model's twin trained without them).
 
@@ -311,28 +291,19 @@ def reference_split(state_dir: Path, reference: str, project: Path) -> Tuple[Lis
         out = models_dir(state_dir) / f"tvilling-{digest.hexdigest()[:12]}"
         if not (out / "nlu.tar.gz").exists():
             split_and_twin(ref_data / "nlu", project / "config.yml", out)
-    held_out = [(_plain(t), i) for t, i in _nlu_examples(out / "split" / "test_data.yml")]
+    held_out = [(training.plain(t), i) for t, i in training.nlu_examples(out / "split" / "test_data.yml")]
     return held_out, out / "nlu.tar.gz"
-
-
-def _write_nlu(examples: List[Tuple[str, str]], path: Path) -> None:
-    by_intent: Dict[str, List[str]] = {}
-    for text, intent in examples:
-        by_intent.setdefault(intent, []).append(text)
-    lines = ['version: "3.1"\n', "nlu:\n"]
-    for intent in sorted(by_intent):
-        lines.append(f"- intent: {intent}\n  examples: |\n")
-        lines.extend(f"    - {t}\n" for t in by_intent[intent])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _twin(nlu_dir: Path, held_out: List[Tuple[str, str]], out: Path, config: Path,
           env: Optional[Dict[str, str]] = None) -> Path:
     """An NLU model trained on `nlu_dir` without the held-out texts."""
     hidden = {training.normal(t) for t, _ in held_out}
-    rest = [(t, i) for t, i in _nlu_examples(nlu_dir) if training.normal(_plain(t)) not in hidden]
-    _write_nlu(rest, out / "nlu.yml")
+    rest: Dict[str, List[str]] = {}
+    for text, intent in training.nlu_examples(nlu_dir):
+        if training.normal(training.plain(text)) not in hidden:
+            rest.setdefault(intent, []).append(text)
+    training.write_nlu(rest, out / "nlu.yml")
     _run([_bin("rasa"), "train", "nlu", "--nlu", str(out / "nlu.yml"), "--config", str(config), "--out", str(out),
           "--fixed-model-name", "nlu"], env=env)
     return out / "nlu.tar.gz"
