@@ -18,6 +18,7 @@ PYTHON310 := $(shell for c in "$$(command -v python3.10)" "$$(pyenv prefix 3.10.
 
 NODE_DEPS     := node_modules/.installed
 CHROMIUM      := /usr/bin/chromium
+NGINX         := /usr/sbin/nginx
 RASA_MODEL    := models/balancecoach.tar.gz
 ANALYSE_MODEL := models/analyse.pkl
 NAMES         := models/navne.json
@@ -31,7 +32,7 @@ NLU_DATA      := $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 ANALYSE_DATA  := $(shell find data/analyse -name '*.yml' 2>/dev/null) bot/knowledge.yml
 SHARED        ?= ../shared
 
-.PHONY: help install train run shell test validate eval bench sample teams-package export-training candidate clean
+.PHONY: help install train run run-prod shell test chaos validate eval bench sample teams-package export-training candidate clean
 
 help: ## Show the targets and what they do
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +52,11 @@ $(NODE_DEPS): package.json package-lock.json
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "Debians chromium mangler til browsertestene: sudo apt-get install -y chromium" >&2; exit 1; fi
+
+# Debian's nginx: the reverse proxy of the production shape (make run-prod, make chaos, make bench).
+$(NGINX):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light; \
+	else echo "Debians nginx mangler til produktionsformen: sudo apt-get install -y nginx-light" >&2; exit 1; fi
 
 install: $(VENV)/.installed ## Create .venv with Python 3.10 and the pinned requirements
 
@@ -73,6 +79,9 @@ train: $(RASA_MODEL) $(ANALYSE_MODEL) $(NAMES) ## Train the Rasa model and the a
 run: train ## Run the coach: action server (5055) + Rasa server (5005, REST + socket.io) + review app (5010), SQLite
 	$(PY) -m bot serve
 
+run-prod: train $(NGINX) ## Production shape: nginx (8443 leaders/Teams, 8444 coaches) + 2 Rasa servers + actions + review app on PostgreSQL and Redis; secrets required (docs/drift.md)
+	$(PY) -m ops.production run
+
 shell: train ## Chat with the coach in the terminal
 	$(PY) -m bot serve --shell
 
@@ -87,7 +96,10 @@ $(NLU_REPORT): $(VENV)/.installed config.yml $(shell find data/nlu -name '*.yml'
 	$(PY) -m bot eval-nlu --out $@
 
 test: train $(NLU_REPORT) $(NODE_DEPS) $(CHROMIUM) ## Run the whole test suite (pytest, the data quality gate, Rasa validation and test stories, browser, Teams)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/chaos
+
+chaos: train $(NGINX) ## Faults of the production shape: a Rasa server killed, restarts, action server, PostgreSQL and Redis down, a deploy under load
+	$(PY) -m pytest -q tests/chaos
 
 eval: train ## Score the analysis, the running coach on single messages and whole conversations; NLU report
 	$(PY) $(SHARED)/eval/score_dilemmas.py $(SHARED)/eval/dilemmas_dev.yml -- $(PY) -m bot analyse

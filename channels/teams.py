@@ -13,6 +13,9 @@ Why a subclass rather than Rasa's `botframework` channel as it is:
 - Teams shows buttons as suggested actions (it shows at most three; more become an Adaptive Card) and the
   summary's balance picture as a PNG image attached to the summary text. Text is sent as plain text, so
   nothing a leader wrote is read as markup.
+- A pressed suggested action arrives as its title. The title is turned back into the button's payload from
+  the conversation's tracker, not from memory, so any of several Rasa servers sharing the tracker store can
+  take the press.
 
 Tests point the OpenID metadata and token URLs at local servers; the validation code is the same.
 """
@@ -25,7 +28,6 @@ import datetime
 import logging
 import re
 import time
-from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from urllib.parse import quote
@@ -37,13 +39,15 @@ from jwt import PyJWTError
 from jwt.algorithms import RSAAlgorithm
 from rasa.core.channels.botframework import MICROSOFT_OPEN_ID_URI, BotFramework, BotFrameworkInput
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import identity
 from bot import settings as settings_module
-from channels.gate import gate
+from channels.gate import gate, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +117,10 @@ class TeamsOutput(BotFramework):
         return "teams"
 
     def __init__(self, settings: settings_module.Settings, conversation: Dict[Text, Any], bot: Dict[Text, Any],
-                 service_url: Text, remember_buttons: Optional[Callable[[str, Dict[str, str]], None]] = None,
-                 user_id: Text = "") -> None:
+                 service_url: Text, user_id: Text = "") -> None:
         super().__init__(settings.teams_app_id, settings.teams_app_password, conversation, bot, service_url)
         self.settings = settings
         self.user_id = user_id  # Teams' id of the leader; the conversation's own id is ours (tenant + AAD id)
-        self.remember_buttons = remember_buttons or (lambda conversation_id, choices: None)
 
     async def _get_headers(self) -> Optional[Dict[Text, Any]]:
         s = self.settings
@@ -153,8 +155,7 @@ class TeamsOutput(BotFramework):
         choices = [(str(b.get("title") or ""), str(b.get("payload") or "")) for b in buttons if b.get("title")]
         if len(choices) <= MAX_SUGGESTED_ACTIONS:
             # imBack sends the title as the leader's message (what they see is what they said); the input
-            # channel turns it back into the button's payload.
-            self.remember_buttons(str(self.conversation.get("id")), dict(choices))
+            # channel turns it back into the button's payload (`pressed_payload`).
             message = {
                 "text": text,
                 "suggestedActions": {
@@ -232,6 +233,20 @@ def adaptive_card(text: str, choices: List[Tuple[str, str]]) -> Dict[str, Any]:
     }
 
 
+def pressed_payload(text: str, tracker: Optional[DialogueStateTracker]) -> str:
+    """The payload of the button titled `text` (any case) in the bot's latest message, if the leader has said
+    nothing since: a title typed later, or to an older question, is what the leader wrote."""
+    for event in reversed(tracker.events if tracker is not None else ()):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            for button in event.data.get("buttons") or ():
+                if str(button.get("title") or "").casefold() == text.casefold() and button.get("payload"):
+                    return str(button["payload"])
+            break
+    return text
+
+
 class TeamsInput(BotFrameworkInput):
     """The Teams webhook: /webhooks/teams/webhook (the messaging endpoint to register in Azure)."""
 
@@ -251,7 +266,6 @@ class TeamsInput(BotFrameworkInput):
         self.jwt_keys: Dict[Text, Any] = {}
         self.jwt_update_time = datetime.datetime.fromtimestamp(0)
         self._last_unknown_key_refresh = 0.0
-        self._buttons: "OrderedDict[str, Dict[str, str]]" = OrderedDict()
 
     # --- keys and tokens -----------------------------------------------------------------------------
 
@@ -341,19 +355,19 @@ class TeamsInput(BotFrameworkInput):
 
     # --- buttons ---------------------------------------------------------------------------------------
 
-    def remember_buttons(self, conversation_id: str, choices: Dict[str, str]) -> None:
-        """Offered suggested actions per conversation (bounded), so a pressed title becomes its payload."""
-        self._buttons[conversation_id] = {title.casefold(): payload for title, payload in choices.items()}
-        self._buttons.move_to_end(conversation_id)
-        while len(self._buttons) > 10000:
-            self._buttons.popitem(last=False)
-
-    def message_text(self, activity: Dict[str, Any]) -> str:
+    @staticmethod
+    def message_text(activity: Dict[str, Any]) -> str:
         text = _MENTION.sub("", str(activity.get("text") or "")).strip()
         if not text and isinstance(activity.get("value"), dict):  # Action.Submit without messageBack
             text = str(activity["value"].get("payload") or "")
-        offered = self._buttons.pop(str((activity.get("conversation") or {}).get("id")), {})
-        return offered.get(text.casefold(), text)
+        return text
+
+    @staticmethod
+    async def tracker_of(request: Request, sender: str) -> Optional[DialogueStateTracker]:
+        """The conversation as the shared tracker store has it, whichever server offered the buttons."""
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        return await store.retrieve(sender) if store is not None else None
 
     # --- webhook -----------------------------------------------------------------------------------------
 
@@ -391,7 +405,7 @@ class TeamsInput(BotFrameworkInput):
                 conversation = activity["conversation"]
                 sender = identity.teams_sender(self.tenant_of(activity), activity["from"]["aadObjectId"])
                 out = TeamsOutput(self.settings, conversation, activity["recipient"], activity["serviceUrl"],
-                                  self.remember_buttons, user_id=activity["from"]["id"])
+                                  user_id=activity["from"]["id"])
                 text = identity.clean_text(self.message_text(activity))
             except (KeyError, TypeError, AttributeError, identity.IdentityError) as error:
                 return response.json({"error": f"incomplete activity: {error}"}, status=HTTPStatus.BAD_REQUEST)
@@ -399,9 +413,16 @@ class TeamsInput(BotFrameworkInput):
             if problem:
                 await out.send(out.prepare_message(activity["from"]["id"], {"text": gate().reply(problem)}))
                 return response.json({"status": "ok"})
-            with gate().turn(sender):
-                await on_new_message(UserMessage(text=text, output_channel=out, sender_id=sender,
-                                                 input_channel=self.name(), metadata={}))
+            text = pressed_payload(text, await self.tracker_of(request, sender))
+            try:
+                with gate().turn(sender):
+                    await on_new_message(UserMessage(text=text, output_channel=out, sender_id=sender,
+                                                     input_channel=self.name(), metadata={}))
+            except Exception as error:
+                if not unavailable(error):
+                    raise
+                logger.error("Teams: a part of the service is down (%s)", error)
+                await out.send(out.prepare_message(activity["from"]["id"], {"text": gate().reply("utilgaengelig")}))
             return response.json({"status": "ok"})
 
         return teams

@@ -16,6 +16,7 @@ import rasa_addons.patches  # noqa: F401  (the Rasa 3.6 fixes, before Rasa runs 
 
 import inspect
 import json
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,8 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 STATIC = WEB / "static"
@@ -149,7 +152,7 @@ class SecureSocketIOInput(SocketIOInput):
         from socketio import AsyncServer
 
         from bot import identity
-        from channels.gate import client_of, gate
+        from channels.gate import client_of, gate, unavailable
 
         settings = gate().settings
         # CORS headers come from Sanic (Rasa's configure_cors, configured origins only); engine.io must not
@@ -210,7 +213,13 @@ class SecureSocketIOInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": gate().reply(problem)}, room=sid)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
-            with gate().turn(sender):
-                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            try:
+                with gate().turn(sender):
+                    await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            except Exception as error:
+                if not unavailable(error):
+                    raise
+                logger.error("Conversation %s: a part of the service is down (%s)", sender, error)
+                await sio.emit(self.bot_message_evt, {"text": gate().reply("utilgaengelig")}, room=sid)
 
         return socketio_webhook

@@ -31,19 +31,20 @@ def _get(url: str, timeout: float = 2.0) -> Optional[int]:
         return None
 
 
-def _post(url: str, payload: dict, headers: Optional[dict] = None, timeout: float = 60.0):
+def _post(url: str, payload: dict, headers: Optional[dict] = None, timeout: float = 60.0, context=None):
     request = urllib.request.Request(url, json.dumps(payload).encode(),
                                      {"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         return json.loads(response.read().decode())
 
 
 class Conversation:
     """One leader's conversation over the REST contract: the server issues its id and token."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, context=None) -> None:
         self.base_url = base_url
-        opened = _post(f"{base_url}/webhooks/rest/session", {})
+        self.context = context  # TLS: trusts the proxy's certificate (ops/production.py)
+        opened = _post(f"{base_url}/webhooks/rest/session", {}, context=context)
         self.sender, self.token = opened["sender"], opened["token"]
 
     @property
@@ -52,7 +53,7 @@ class Conversation:
 
     def say(self, message: str, timeout: float = 60.0) -> List[dict]:
         return _post(f"{self.base_url}/webhooks/rest/webhook", {"sender": self.sender, "message": message},
-                     self.headers, timeout)
+                     self.headers, timeout, self.context)
 
 
 class Stack:

@@ -52,15 +52,21 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         todo = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = embed([clean(m.get(TEXT)) or " " for m in batch])
-            for message, vector in zip(batch, vectors):
-                message.set(E5_VECTOR, vector)  # for the balance analysis later in the pipeline; not stored
-                self._set(message, vector * float(self._config["scale"]))
+            self._set_all(batch, embed([clean(m.get(TEXT)) or " " for m in batch]))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        from bot.classifier import embed_for_training
+        from bot.text import clean
+
+        todo = [m for m in training_data.training_examples if m.get(TEXT)]
+        self._set_all(todo, embed_for_training([clean(m.get(TEXT)) or " " for m in todo], "nlu"))
         return training_data
+
+    def _set_all(self, messages: List[Message], vectors: np.ndarray) -> None:
+        for message, vector in zip(messages, vectors):
+            message.set(E5_VECTOR, vector)  # for the balance analysis later in the pipeline; not stored
+            self._set(message, vector * float(self._config["scale"]))
 
     def _set(self, message: Message, vector: np.ndarray) -> None:
         alias = self._config[FEATURIZER_CLASS_ALIAS]

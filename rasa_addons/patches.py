@@ -3,12 +3,65 @@ Rasa server loads: components, tracker store, channels). Most target Rasa 3.6's 
 profiling the running server with py-spy under `make bench`; the rest do what Rasa has no extension point for:
 redact every message before it is logged, let safety decide the intent, and read a turn in the context of the
 question just asked. Each is explained in the function that installs it (listed at the bottom of this file).
+
+Every replacement goes through `_replace`, which names the Rasa code it replaces (`REPLACED`), and nothing is
+installed unless the running Rasa is exactly the pinned version (`PINNED_RASA`, as in requirements.lock): each
+fix copies or wraps a private method of that release, so after an upgrade they would silently do the wrong
+thing. An upgrade must re-read each replaced method, adapt the fix, and then move the pin.
 """
 from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Optional, Text
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+PINNED_RASA = "3.6.21"
+ROOT_LOCK = Path(__file__).resolve().parent.parent / "requirements.lock"
+
+REPLACED: List[Text] = []
+"""The Rasa attributes replaced in this process, as `module.Class.attribute`."""
+
+
+class RasaVersionError(RuntimeError):
+    """The fixes were written against another Rasa release than the one installed."""
+
+
+class CoachUnavailable(RuntimeError):
+    """A turn could not be handled because the action server did not answer; nothing of it was stored, and the
+    channel tells the leader in Danish (channels/gate.py `unavailable`)."""
+
+
+class _ActionServerDown(BaseException):
+    """Raised from a custom action past Rasa's `except Exception` in `MessageProcessor._run_action` on purpose:
+    Rasa would log the failure and go on with no reply, then store the leader's message as if it had been
+    answered. This stops the turn before `save_tracker`; `handle_message` (below) turns it into
+    `CoachUnavailable`, so it never leaves the processor."""
+
+
+def check_rasa_version(installed: Optional[Text] = None) -> None:
+    if installed is None:
+        import rasa
+
+        installed = rasa.__version__
+    if installed != PINNED_RASA:
+        raise RasaVersionError(
+            f"Balancecoach's fixes to Rasa internals (rasa_addons/patches.py) are written for Rasa {PINNED_RASA}, "
+            f"but Rasa {installed} is installed. None of them was installed, and the server will not start half-"
+            f"patched: compare each replaced method ({', '.join(TARGETS)}) with the new release, adapt the fix, "
+            "then change PINNED_RASA."
+        )
+
+
+def _replace(owner: type, attribute: Text, new: Any) -> None:
+    """Install `new` as `owner.attribute`, which must exist (a renamed method is an upgrade not re-read)."""
+    name = f"{owner.__module__}.{owner.__qualname__}.{attribute}"
+    if name not in TARGETS:
+        raise RuntimeError(f"{name} is replaced but not listed in TARGETS")
+    if attribute not in vars(owner):
+        raise RasaVersionError(f"{name} no longer exists in this Rasa; the fix replacing it must be re-read")
+    setattr(owner, attribute, new)
+    REPLACED.append(name)
 
 
 def _compile_action_result_schema() -> None:
@@ -53,7 +106,7 @@ def _compile_action_result_schema() -> None:
                 f"{DOCS_BASE_URL}/custom-actions"
             ) from e
 
-    RemoteAction._validate_action_result = _validate_action_result
+    _replace(RemoteAction, "_validate_action_result", _validate_action_result)
 
 
 def _check_domain_emptiness_once() -> None:
@@ -69,7 +122,7 @@ def _check_domain_emptiness_once() -> None:
             empty.update(Domain.from_dict({}).as_dict())
         return self.as_dict() == empty
 
-    Domain.is_empty = is_empty
+    _replace(Domain, "is_empty", is_empty)
 
 
 def _serialise_action_calls_with_ujson() -> None:
@@ -90,7 +143,7 @@ def _serialise_action_calls_with_ujson() -> None:
         return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=dumps,
                                      timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
 
-    EndpointConfig.session = session_with_ujson
+    _replace(EndpointConfig, "session", session_with_ujson)
 
 
 def _index_event_types() -> None:
@@ -110,7 +163,7 @@ def _index_event_types() -> None:
                 known[type_name] = cls
         return cls
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)
+    _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))
 
 
 def _run_graphs_without_dask() -> None:
@@ -133,7 +186,7 @@ def _run_graphs_without_dask() -> None:
         except RuntimeError as e:
             raise GraphRunError("Error running runner.") from e
 
-    DaskGraphRunner.run = run
+    _replace(DaskGraphRunner, "run", run)
 
 
 def run_graph(graph: Dict[Text, Any], targets: list) -> list:
@@ -178,6 +231,8 @@ def _parse_messages_beside_the_event_loop() -> None:
         _in_flight += 1
         try:
             return await handle_message(self, message)
+        except _ActionServerDown as down:
+            raise CoachUnavailable(f"the action server did not answer ({down})") from None
         finally:
             _in_flight -= 1
             ORIGINALS.pop(message.sender_id, None)
@@ -205,8 +260,46 @@ def _parse_messages_beside_the_event_loop() -> None:
         parse_data = read_closing_answer(parse_data, message.text, tracker)
         return put_safety_first(read_weighing_answer(parse_data, message.text, tracker), message.text)
 
-    MessageProcessor.handle_message = counted_handle_message
-    MessageProcessor.parse_message = parse_message
+    _replace(MessageProcessor, "handle_message", counted_handle_message)
+    _replace(MessageProcessor, "parse_message", parse_message)
+
+
+def _stop_the_turn_when_the_action_server_is_down() -> None:
+    """`RemoteAction.run` wraps a refused or dropped connection to the action server (or its proxy's 502-504)
+    in a RasaException, which the processor swallows. That one case becomes `_ActionServerDown`; every other
+    failure of an action keeps Rasa's handling."""
+    import aiohttp
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import ClientResponseError
+
+    run = RemoteAction.run
+
+    async def run_or_stop(self: RemoteAction, *args, **kwargs):
+        try:
+            return await run(self, *args, **kwargs)
+        except RasaException as error:
+            cause = error.__cause__ or error.__context__
+            if isinstance(cause, aiohttp.ClientConnectionError) or (
+                    isinstance(cause, ClientResponseError) and cause.status in (502, 503, 504)):
+                raise _ActionServerDown(self.name()) from error
+            raise
+
+    _replace(RemoteAction, "run", run_or_stop)
+
+
+def _stop_the_turn_when_the_tracker_store_fails() -> None:
+    """Rasa wraps every tracker store in `FailSafeTrackerStore`, which on a database error answers from an
+    empty tracker (the leader is greeted as a stranger mid-conversation) and keeps the turn in this one
+    server's memory, where no other server and no restart will find it. Its two error hooks raise instead:
+    the turn stops unstored and the channel tells the leader to try again (channels/gate.py `unavailable`)."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    def stop(self: FailSafeTrackerStore, error: Exception) -> None:
+        raise CoachUnavailable(f"the tracker store failed: {error}") from error
+
+    _replace(FailSafeTrackerStore, "on_tracker_store_error", stop)
+    _replace(FailSafeTrackerStore, "on_tracker_store_retrieve_error", stop)
 
 
 ORIGINALS: Dict[Text, Text] = {}
@@ -229,7 +322,7 @@ def _redacting_log_message() -> None:
         redact_before_anything_else(message)
         return await log_message(self, message, should_save_tracker)
 
-    MessageProcessor.log_message = redacting_log_message
+    _replace(MessageProcessor, "log_message", redacting_log_message)
 
 
 def redact_before_anything_else(message) -> None:
@@ -321,10 +414,34 @@ def _route(parse_data: Dict[Text, Any], intent: Text) -> Dict[Text, Any]:
     return parse_data
 
 
-_compile_action_result_schema()
-_check_domain_emptiness_once()
-_serialise_action_calls_with_ujson()
-_index_event_types()
-_run_graphs_without_dask()
-_parse_messages_beside_the_event_loop()
-_redacting_log_message()
+
+TARGETS = (
+    "rasa.core.actions.action.RemoteAction._validate_action_result",
+    "rasa.shared.core.domain.Domain.is_empty",
+    "rasa.utils.endpoints.EndpointConfig.session",
+    "rasa.shared.core.events.Event.resolve_by_type",
+    "rasa.engine.runner.dask.DaskGraphRunner.run",
+    "rasa.core.processor.MessageProcessor.handle_message",
+    "rasa.core.processor.MessageProcessor.parse_message",
+    "rasa.core.processor.MessageProcessor.log_message",
+    "rasa.core.actions.action.RemoteAction.run",
+    "rasa.core.tracker_store.FailSafeTrackerStore.on_tracker_store_error",
+    "rasa.core.tracker_store.FailSafeTrackerStore.on_tracker_store_retrieve_error",
+)
+"""What `install` replaces, in order: the one list to re-read when Rasa is upgraded."""
+
+
+def install() -> None:
+    if REPLACED:
+        return
+    check_rasa_version()
+    for fix in (_compile_action_result_schema, _check_domain_emptiness_once, _serialise_action_calls_with_ujson,
+                _index_event_types, _run_graphs_without_dask, _parse_messages_beside_the_event_loop,
+                _redacting_log_message, _stop_the_turn_when_the_action_server_is_down,
+                _stop_the_turn_when_the_tracker_store_fails):
+        fix()
+    if tuple(REPLACED) != TARGETS:
+        raise RuntimeError(f"patches installed {REPLACED}, expected {list(TARGETS)}")
+
+
+install()

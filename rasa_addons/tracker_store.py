@@ -72,6 +72,7 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+        self._check_connections_before_use()
         self.retention_days = retention_days or settings.retention_days
         self.pseudonym_secret = settings.pseudonym_secret
         from review import db as review_db
@@ -91,12 +92,46 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
             previous.close()
             previous.engine.dispose()
 
+    def _check_connections_before_use(self) -> None:
+        """Rasa's engine hands out pooled connections as they are; after PostgreSQL restarts each of them fails
+        once, so the first turns after an outage would fail too. With pre-ping a dead connection is replaced
+        before use, and service returns by itself."""
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        first = self.engine
+        self.engine = sa.create_engine(first.url, pool_pre_ping=True, **create_engine_kwargs(first.url))
+        first.dispose()
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
     def _retention_job(self) -> None:
         while not self._stop.wait(self.retention_interval):
             try:
-                self.purge()
+                if self.retention_due():
+                    self.purge()
             except Exception:  # a failed purge (database restarting) is retried at the next interval
                 logger.exception("Retention purge failed; retrying in %s s", self.retention_interval)
+
+    def retention_due(self) -> bool:
+        """Every replica wakes each interval; the first to find the last run an interval old claims this one
+        (its row in bc_koersler is locked while it decides), the others go back to sleep."""
+        from review.models import Koersel
+
+        now = time.time()
+        with self.engine.begin() as connection:
+            table = Koersel.__table__
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("INSERT INTO bc_koersler (navn, sidst) VALUES ('retention', 0) "
+                                           "ON CONFLICT (navn) DO NOTHING"))
+                last = connection.execute(sa.select(table.c.sidst).where(table.c.navn == "retention")
+                                          .with_for_update()).scalar()
+            else:
+                last = connection.execute(sa.select(table.c.sidst).where(table.c.navn == "retention")).scalar()
+                if last is None:
+                    connection.execute(sa.insert(table).values(navn="retention", sidst=0))
+            if last is not None and now - last < self.retention_interval * 0.9:
+                return False
+            connection.execute(sa.update(table).where(table.c.navn == "retention").values(sidst=now))
+        return True
 
     def purge(self) -> int:
         """Delete sessions older than the retention period; returns the number of events deleted."""

@@ -155,3 +155,13 @@ class Revision(Base):
     handling = Column(String(32), nullable=False)
     samtale_id = Column(String(32))
     detaljer = Column(Text)
+
+
+class Koersel(Base):
+    """When a job shared by every Rasa server last ran (`navn` e.g. "retention"), so several replicas run it
+    once per interval between them rather than once each."""
+
+    __tablename__ = "bc_koersler"
+
+    navn = Column(String(32), primary_key=True)
+    sidst = Column(Float, nullable=False)

@@ -413,7 +413,10 @@ def refusals(figures: Dict[str, Dict[str, float]], tolerance: float) -> List[str
 # --- Deploy and rollback ------------------------------------------------------------------------------------
 
 
-def _put_model(rasa_url: str, api_secret: str, model: Path, bruger: str, timeout: float = 300.0) -> None:
+def _put_model(rasa_urls, api_secret: str, model: Path, bruger: str, timeout: float = 300.0) -> None:
+    """Every replica loads the model (the file must be where each can read it: one machine, or a shared
+    volume). A replica that refuses stops the deploy; those before it already run the new model, and the
+    message says which, so HR rolls back or tries again."""
     import jwt
     import requests
 
@@ -421,10 +424,18 @@ def _put_model(rasa_url: str, api_secret: str, model: Path, bruger: str, timeout
         raise Afvist("Rasas HTTP API er slået fra (BALANCECOACH_API=1 mangler), så modellen kan ikke skiftes.")
     token = jwt.encode({"user": {"username": bruger, "role": "admin"}, "exp": int(time.time()) + 600},
                        api_secret, algorithm="HS256")
-    response = requests.put(f"{rasa_url}/model", json={"model_file": str(model)},
-                            headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
-    if response.status_code != 204:
-        raise Afvist(f"Rasa-serveren ville ikke skifte model ({response.status_code}): {response.text[:300]}")
+    done: List[str] = []
+    for rasa_url in ([rasa_urls] if isinstance(rasa_urls, str) else rasa_urls):
+        try:
+            response = requests.put(f"{rasa_url}/model", json={"model_file": str(model)},
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+            problem = None if response.status_code == 204 else f"{response.status_code}: {response.text[:300]}"
+        except requests.RequestException as error:
+            problem = str(error)
+        if problem:
+            raise Afvist(f"Rasa-serveren {rasa_url} ville ikke skifte model ({problem})"
+                         + (f"; {', '.join(done)} kører allerede den nye" if done else ""))
+        done.append(rasa_url)
 
 
 def _record(state_dir: Path, entry: dict) -> None:
@@ -433,7 +444,7 @@ def _record(state_dir: Path, entry: dict) -> None:
     _write_json(models_dir(state_dir) / "udrulninger.json", entries)
 
 
-def deploy(state_dir: Path, kid: str, rasa_url: str, api_secret: str, bruger: str) -> dict:
+def deploy(state_dir: Path, kid: str, rasa_url, api_secret: str, bruger: str) -> dict:
     """Put an approved candidate into service; the running server swaps model and analysis in one load."""
     report = _read_json(candidate_dir(state_dir, kid) / "rapport.json", None)
     if report is None:
@@ -462,7 +473,7 @@ def rollback_targets(state_dir: Path) -> List[str]:
     return targets
 
 
-def rollback(state_dir: Path, artefakt: str, rasa_url: str, api_secret: str, bruger: str) -> dict:
+def rollback(state_dir: Path, artefakt: str, rasa_url, api_secret: str, bruger: str) -> dict:
     if artefakt not in rollback_targets(state_dir):
         raise Afvist("Den model kan der ikke rulles tilbage til.")
     _put_model(rasa_url, api_secret, model_of(state_dir, artefakt), bruger)

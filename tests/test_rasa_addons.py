@@ -128,3 +128,38 @@ def test_graphs_run_without_dask_give_what_dask_gives():
     assert ours == list(dask.get(graph, ["intent", "e5"]))
     assert ours[0] == ("intent", [[["hej"]], [["hej"]]])
     assert sorted(calls) == sorted(["tokens", "e5", "ord", "intent"] * 2)  # once per run: ours, then dask's
+
+
+def test_every_fix_names_the_rasa_code_it_replaces_and_is_installed():
+    assert tuple(rasa_addons.patches.REPLACED) == rasa_addons.patches.TARGETS
+    for name in rasa_addons.patches.TARGETS:
+        module, cls, attribute = name.rsplit(".", 2)
+        owner = getattr(__import__(module, fromlist=[cls]), cls)
+        assert getattr(owner, attribute).__module__ == "rasa_addons.patches", name
+    assert f"rasa=={rasa_addons.patches.PINNED_RASA}\n" in rasa_addons.patches.ROOT_LOCK.read_text()
+
+
+def test_another_rasa_version_is_refused_before_anything_is_replaced():
+    """An upgrade must never run half-patched: with another version, importing the fixes fails and Rasa's own
+    methods stay in place (a fresh interpreter, so this process's installed fixes do not count)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import rasa; rasa.__version__ = '3.6.22'\n"
+        "from rasa.core.processor import MessageProcessor\n"
+        "original = MessageProcessor.log_message\n"
+        "try:\n"
+        "    import rasa_addons.patches\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__, str(error))\n"
+        "assert MessageProcessor.log_message is original\n"
+        "print('unchanged')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                         cwd=rasa_addons.patches.ROOT_LOCK.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("RasaVersionError")
+    assert "3.6.21" in out.stdout and "3.6.22" in out.stdout and "unchanged" in out.stdout
+    with pytest.raises(rasa_addons.patches.RasaVersionError):
+        rasa_addons.patches.check_rasa_version("3.7.0")

@@ -4,12 +4,16 @@ Only the key source and Microsoft's services are local: the test generates an RS
 its own OpenID metadata + JWKS endpoint, signs Bot Framework-style JWTs with it, answers the token request
 of a single-tenant bot, and plays the Bot Connector service that receives the coach's replies. The channel's
 validation code (channels/teams.py) runs exactly as in production.
+
+Most tests talk to the whole coach; the ones about several Rasa servers behind a load balancer run two Teams
+webhooks in this process that share nothing but the tracker database.
 """
 import asyncio
 import base64
 import copy
 import dataclasses
 import json
+import socket
 import threading
 import time
 import uuid
@@ -131,15 +135,18 @@ def microsoft():
         yield service
 
 
-@pytest.fixture(scope="module")
-def coach(microsoft, tmp_path_factory):
-    state = tmp_path_factory.mktemp("teams")
-    settings = dataclasses.replace(
+def teams_settings(microsoft, state):
+    return dataclasses.replace(
         isolated_settings(5705, 5755, state),
         teams_app_id=APP_ID, teams_app_password=PASSWORD, teams_tenant_id=TENANT,
         teams_openid_url=f"{microsoft.url}/openid", teams_token_url=f"{microsoft.url}/{TENANT}/oauth2/v2.0/token",
     )
-    with Stack(settings, log_dir=state / "logs") as stack:
+
+
+@pytest.fixture(scope="module")
+def coach(microsoft, tmp_path_factory):
+    state = tmp_path_factory.mktemp("teams")
+    with Stack(teams_settings(microsoft, state), log_dir=state / "logs") as stack:
         yield stack
 
 
@@ -272,26 +279,26 @@ def test_non_message_activities_are_accepted_quietly(coach, microsoft):
 
 
 def captured_output(**settings):
-    """A Teams channel and its output with the network replaced by a list of what would be posted."""
+    """The Teams output with the network replaced by a list of what would be posted."""
     from bot import settings as settings_module
-    from channels.teams import TeamsInput, TeamsOutput
+    from channels.teams import TeamsOutput
 
     base = dataclasses.replace(settings_module.load({"BALANCECOACH_SESSION_SECRET": "s" * 40, "BALANCECOACH_ACTION_SECRET": "a" * 40}),
                                teams_app_id=APP_ID, teams_app_password=PASSWORD, **settings)
-    channel = TeamsInput(base)
-    out = TeamsOutput(base, {"id": "a:1enhed"}, {"id": f"28:{APP_ID}"}, "https://smba.trafficmanager.net/emea/",
-                      channel.remember_buttons)
+    out = TeamsOutput(base, {"id": "a:1enhed"}, {"id": f"28:{APP_ID}"}, "https://smba.trafficmanager.net/emea/")
     out.sent = []
 
     async def send(message):
         out.sent.append(message)
 
     out.send = send
-    return channel, out
+    return out
 
 
 def test_more_than_three_buttons_become_an_adaptive_card_that_sends_the_payload():
-    _, out = captured_output()
+    from channels.teams import TeamsInput
+
+    out = captured_output()
     buttons = [{"title": f"Knap {i}", "payload": f'/afkraefte{{"kvadrant": "k{i}"}}'} for i in range(4)]
     asyncio.run(out.send_text_with_buttons("29:1x", "Hvilket hensyn fylder mest?", buttons))
     (message,) = out.sent
@@ -302,20 +309,11 @@ def test_more_than_three_buttons_become_an_adaptive_card_that_sends_the_payload(
     actions = card["content"]["actions"]
     assert [a["data"]["msteams"] for a in actions][0] == {
         "type": "messageBack", "text": '/afkraefte{"kvadrant": "k0"}', "displayText": "Knap 0"}
-
-
-def test_a_pressed_suggested_action_becomes_its_payload_once():
-    channel, out = captured_output()
-    buttons = [{"title": "Ja, det rammer", "payload": "/bekraefte"}, {"title": "Nej, ikke helt", "payload": "/afkraefte"}]
-    asyncio.run(out.send_text_with_buttons("29:1x", "Rammer det dit dilemma?", buttons))
-    activity = {"text": "<at>Balancecoach</at> ja, det rammer", "conversation": {"id": "a:1enhed"}}
-    assert channel.message_text(activity) == "/bekraefte"
-    assert channel.message_text(activity) == "ja, det rammer", "only the buttons just offered are translated"
-    assert channel.message_text({"text": "", "value": {"payload": "/stop"}, "conversation": {"id": "z"}}) == "/stop"
+    assert TeamsInput.message_text({"text": "", "value": {"payload": "/stop"}}) == "/stop"
 
 
 def test_text_goes_as_plain_text_and_the_picture_as_png_with_it():
-    _, out = captured_output()
+    out = captured_output()
     picture = {"svg": "PHN2Zz4=", "png": "iVBORw0KGgo=", "filnavn": "balancebillede"}
     asyncio.run(out.send_response("29:1x", {"text": "Her er din balance <b>fed</b>",
                                             "custom": {"data": {"balancebillede": picture}}}))
@@ -323,6 +321,129 @@ def test_text_goes_as_plain_text_and_the_picture_as_png_with_it():
     assert message["text"] == "Her er din balance <b>fed</b>" and message["textFormat"] == "plain"
     assert message["attachments"] == [{"contentType": "image/png", "name": "balancebillede.png",
                                        "contentUrl": "data:image/png;base64,iVBORw0KGgo="}]
+
+
+# --- several Rasa servers: a press can reach another server than the one that offered the buttons ----------
+
+QUESTION = "Rammer det dit dilemma?"
+BUTTONS = [{"title": "Ja, det rammer", "payload": "/bekraefte"}, {"title": "Nej, ikke helt", "payload": "/afkraefte"}]
+
+
+def asking():
+    from rasa.core.actions.action import create_bot_utterance
+
+    return create_bot_utterance({"text": QUESTION, "buttons": copy.deepcopy(BUTTONS)})
+
+
+class Replica:
+    """One Rasa server's Teams webhook: its own channel, agent and SQL tracker store, on the database all
+    replicas share. In place of a model it answers the dilemma with the two buttons, and it stores each turn
+    as Rasa does."""
+
+    def __init__(self, settings, database, loop):
+        from rasa.core.agent import Agent
+        from rasa.core.tracker_store import SQLTrackerStore
+        from rasa.shared.core.domain import Domain
+        from sanic import Sanic
+
+        from channels.teams import TeamsInput
+
+        self.loop, self.heard = loop, []
+        self.store = SQLTrackerStore(Domain.empty(), db=str(database))
+        app = Sanic(f"teams_{uuid.uuid4().hex}")
+        app.ctx.agent = Agent(Domain.empty(), tracker_store=self.store)
+        app.blueprint(TeamsInput(settings).blueprint(self.answer), url_prefix="/webhooks/teams")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.server = self.run(app.create_server(sock=sock, return_asyncio_server=True, access_log=False))
+        self.run(self.server.startup())
+        self.run(self.server.start_serving())
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    async def answer(self, message):
+        from rasa.shared.core.events import UserUttered
+
+        self.heard.append(message.text)
+        tracker = await self.store.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text))
+        if message.text == DILEMMA:
+            await message.output_channel.send_text_with_buttons(message.sender_id, QUESTION, copy.deepcopy(BUTTONS))
+            tracker.update(asking())
+        await self.store.save(tracker)
+
+    def stop(self):
+        async def close():
+            self.server.close()
+            await self.server.wait_closed()
+
+        self.run(close())
+
+
+@pytest.fixture
+def replicas(microsoft, tmp_path, monkeypatch):
+    from sanic import Sanic
+
+    from channels import gate as gate_module
+
+    monkeypatch.setattr(Sanic, "test_mode", True)  # lets Sanic start a second app in the same process
+    settings = teams_settings(microsoft, tmp_path)
+    monkeypatch.setattr(gate_module, "_gate", gate_module.Gate(settings))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    servers = [Replica(settings, tmp_path / "tracker.db", loop) for _ in range(2)]
+    yield servers
+    for server in servers:
+        server.stop()
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def test_a_title_pressed_on_another_server_becomes_the_payload_from_the_shared_tracker_store(replicas, microsoft):
+    offering, pressed = replicas
+    conversation = new_conversation()
+    _, replies = post(offering, microsoft, DILEMMA, conversation)
+    assert [a["title"] for r in replies for a in r["suggestedActions"]["actions"]] == ["Ja, det rammer", "Nej, ikke helt"]
+    response, _ = post(pressed, microsoft, "<at>Balancecoach</at> ja, det rammer", conversation)
+    assert response.status_code == 200 and pressed.heard == ["/bekraefte"] and offering.heard == [DILEMMA]
+
+
+def test_an_old_title_typed_after_a_later_turn_stays_as_typed(replicas, microsoft):
+    offering, other = replicas
+    conversation = new_conversation()
+    post(offering, microsoft, DILEMMA, conversation)
+    post(other, microsoft, "Det ved jeg ikke", conversation)
+    post(offering, microsoft, "Ja, det rammer", conversation)
+    post(other, microsoft, "Nej, ikke helt", conversation)
+    assert offering.heard == [DILEMMA, "Ja, det rammer"] and other.heard == ["Det ved jeg ikke", "Nej, ikke helt"]
+
+
+def test_without_a_stored_conversation_a_title_stays_as_typed(replicas, microsoft):
+    _, pressed = replicas
+    post(pressed, microsoft, "Ja, det rammer", new_conversation())
+    assert pressed.heard == ["Ja, det rammer"]
+
+
+def test_only_the_buttons_of_the_latest_bot_message_translate_a_title():
+    from rasa.core.actions.action import create_bot_utterance
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from channels.teams import pressed_payload
+
+    def tracker(*events):
+        return DialogueStateTracker.from_events("teams:x", list(events))
+
+    assert pressed_payload("NEJ, IKKE HELT", tracker(UserUttered(DILEMMA), asking())) == "/afkraefte"
+    assert pressed_payload("Måske", tracker(UserUttered(DILEMMA), asking())) == "Måske"
+    later = create_bot_utterance({"text": "Hvad fylder mest?"})
+    assert pressed_payload("Ja, det rammer", tracker(asking(), later)) == "Ja, det rammer"
+    assert pressed_payload("Ja, det rammer", tracker(asking(), UserUttered("hm"))) == "Ja, det rammer"
+    assert pressed_payload("Ja, det rammer", None) == "Ja, det rammer"
 
 
 # --- identity and hostile input ----------------------------------------------------------------------------------

@@ -197,3 +197,27 @@ def test_on_postgresql_one_purge_runs_at_a_time(monkeypatch, tmp_path):
         assert store.purge() == 0 and _rows(store, sender) == 5, "another server's purge holds the lock"
         transaction.rollback()
     assert store.purge() >= 5 and _rows(store, sender) == 0
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_replicas_run_the_retention_job_once_per_interval_between_them(monkeypatch, tmp_path, database):
+    """Two Rasa servers on one database wake at the same interval: one of them purges, the other sleeps; an
+    interval later it is due again, for whichever wakes first."""
+    if database == "postgresql" and not _postgres_up():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    monkeypatch.setenv("BALANCECOACH_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("BALANCECOACH_RETENTION_INTERVAL_SECONDS", "3600")
+    url = POSTGRES if database == "postgresql" else f"sqlite:///{tmp_path / 'tracker.db'}"
+    first = SletbarSQLTrackerStore(domain=DOMAIN, database_url=url)
+    second = SletbarSQLTrackerStore(domain=DOMAIN, database_url=url)
+    with first.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM bc_koersler")
+    try:
+        claims = [first.retention_due(), second.retention_due(), first.retention_due()]
+        assert claims.count(True) == 1 and claims[0]
+        with first.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE bc_koersler SET sidst = sidst - 3600")
+        assert second.retention_due() and not first.retention_due()
+    finally:
+        for store in (first, second):
+            store.close()

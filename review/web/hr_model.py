@@ -90,7 +90,7 @@ def udrul(kid: str):
     kid = _known(kid)
     s = settings()
     try:
-        entry = udrulning.deploy(s.state_dir, kid, s.rasa_url, s.api_secret, g.bruger.brugernavn)
+        entry = udrulning.deploy(s.state_dir, kid, s.rasa_urls, s.api_secret, g.bruger.brugernavn)
     except udrulning.Afvist as error:
         revision("udrulning_afvist", detaljer=json.dumps({"kandidat": kid, "grund": str(error)}, ensure_ascii=False))
         flash(str(error), "fejl")
@@ -107,7 +107,7 @@ def tilbage():
     s = settings()
     artefakt = (request.form.get("artefakt") or "").strip()[:64]
     try:
-        entry = udrulning.rollback(s.state_dir, artefakt, s.rasa_url, s.api_secret, g.bruger.brugernavn)
+        entry = udrulning.rollback(s.state_dir, artefakt, s.rasa_urls, s.api_secret, g.bruger.brugernavn)
     except udrulning.Afvist as error:
         flash(str(error), "fejl")
         return redirect(url_for("hr_model.oversigt"))
