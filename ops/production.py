@@ -31,7 +31,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 TOPOLOGY = {
-    "rasa": {"replicas": 2, "port": 5005, "command": ["python", "-m", "rasa_addons.server", "rasa", "--model"]},
+    "rasa": {"replicas": 2, "port": 5005, "command": ["python", "-m", "rasa_addons.server", "rasa"]},
     "actions": {"replicas": 1, "port": 5055, "command": ["python", "-m", "rasa_addons.server", "actions"]},
     "review": {"replicas": 1, "port": 5010, "command": ["python", "-m", "review", "serve"]},
     "proxy": {"replicas": 1, "ports": {"leaders": 8443, "review": 8444}},

@@ -12,7 +12,7 @@ the settings (bot/settings.py), through the same functions Rasa's and rasa-sdk's
 
 Files the processes create (logs, SQLite) are private to the service user (umask 077).
 
-    python -m rasa_addons.server rasa --model models/balancecoach.tar.gz
+    python -m rasa_addons.server rasa [--model models/balancecoach.tar.gz]
     python -m rasa_addons.server actions
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_HEADER = "X-Balancecoach-Secret"
@@ -53,8 +54,17 @@ def _configure_logging() -> None:
     configure_structlog(logging.INFO)
 
 
-def run_rasa(model: str) -> None:
+def run_rasa(model: Optional[str] = None) -> None:
+    """`model` defaults to the one HR deployed last, else the one `make train` built: a restarted server (or a
+    new replica) serves what the others serve."""
     settings = _prepare()
+    if model is None:
+        from review.udrulning import current_model
+
+        model = str(current_model(settings.state_dir))
+    # endpoints.yml sends ${BALANCECOACH_ACTION_SECRET}, which Rasa expands from the environment only; the
+    # secret may have come from a file (BALANCECOACH_ACTION_SECRET_FILE).
+    os.environ["BALANCECOACH_ACTION_SECRET"] = settings.action_secret
     # Leaders' requests only; the action server receives whole trackers and keeps Sanic's default.
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(settings.max_request_bytes)
     if settings.clock_file:
@@ -110,7 +120,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rasa_addons.server")
     sub = parser.add_subparsers(dest="which", required=True)
     p = sub.add_parser("rasa")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", help="default: the model HR deployed last, else models/balancecoach.tar.gz")
     sub.add_parser("actions")
     args = parser.parse_args(argv)
     if args.which == "rasa":
