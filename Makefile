@@ -106,8 +106,9 @@ eval: train ## Score the analysis, the running coach on single messages and whol
 	$(PY) -m bot eval-conversations $(SHARED)/eval/behaviour_dev.yml $(SHARED)/eval/dialogues_dev.yml
 	$(PY) -m bot eval-nlu
 
-bench: train ## Time training, analysis throughput, memory, turn latency vs rasa init; review pages with 10,000 conversations
+bench: train $(NGINX) ## Time training, analysis throughput, memory, turn latency vs rasa init; review pages with 10,000 conversations; 200 leaders on the production shape
 	$(PY) -m bot bench
+	$(PY) -m ops.load
 
 teams-package: $(NODE_DEPS) ## Build build/balancecoach-teams.zip, the Teams app (set BALANCECOACH_TEAMS_APP_ID)
 	$(PY) ops/teams_package.py

@@ -246,3 +246,27 @@ def test_a_new_model_deployed_while_50_leaders_talk_no_turn_fails(coach):
     assert any(started <= moment <= loaded for moment in answered), "no turn fell in the deploy"
     for sender in done:
         assert [t for t, _ in _stored(coach, sender)] == [redaction.redact(t) for t in TURNS[:5]]
+
+
+def _status(coach, url, method="GET"):
+    request = urllib.request.Request(url, method=method, data=b"{}" if method != "GET" else None,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=coach.context) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_proxy_opens_the_entry_points_and_nothing_else(coach):
+    leaders, coaches = coach.url, coach.coaches_url
+    assert _status(coach, f"{leaders}/webhooks/webchat/") == 200
+    assert _status(coach, f"{leaders}/webhooks/rest/session", "POST") == 200
+    assert _status(coach, f"{leaders}/socket.io/?EIO=4&transport=polling") == 200
+    assert _status(coach, f"{coaches}/login") == 200
+    for path, method in (("/", "GET"), ("/status", "GET"), ("/model", "PUT"), ("/version", "GET"),
+                         ("/conversations/x/tracker", "GET"), ("/webhooks/rest/", "GET"), ("/webhook", "POST"),
+                         ("/health", "GET"), ("/login", "GET")):
+        assert _status(coach, f"{leaders}{path}", method) in (403, 404), path
+    # the servers behind it answer these directly: only the proxy keeps them out
+    assert _status(coach, f"{coach.replica_urls[0]}/status") in (200, 401, 403)
