@@ -413,8 +413,8 @@ class TeamsInput(BotFrameworkInput):
             if problem:
                 await out.send(out.prepare_message(activity["from"]["id"], {"text": gate().reply(problem)}))
                 return response.json({"status": "ok"})
-            text = pressed_payload(text, await self.tracker_of(request, sender))
             try:
+                text = pressed_payload(text, await self.tracker_of(request, sender))
                 with gate().turn(sender):
                     await on_new_message(UserMessage(text=text, output_channel=out, sender_id=sender,
                                                      input_channel=self.name(), metadata={}))
