@@ -44,7 +44,8 @@ def test_readme_make_targets_exist():
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():
-    source = (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+    source = "".join((ROOT / path).read_text(encoding="utf-8") for path in (
+        "bot/settings.py", "bot/classifier.py", "ops/production.py"))  # the settings, the embedding cache, the proxy
     retired = {"BALANCECOACH_AUTH_TOKEN"}  # read only to refuse it with a message saying what replaced it
     retired |= {"RASA_TELEMETRY_ENABLED"}  # set for the child processes, not read
     read = set(re.findall(r'"((?:BALANCECOACH|RASA|ACTION)_[A-Z_]+)"', source)) - retired
