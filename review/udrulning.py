@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -185,11 +185,10 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, tolerance: float,
-          prepare: Optional[Callable[[Path], None]] = None) -> dict:
+def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, tolerance: float) -> dict:
     """Train, evaluate and judge one candidate; its status file follows each step for the progress bar.
     A candidate whose held-out figures already fall too far is refused before its artifact is built (there
-    would be nothing to deploy). `prepare(data_dir)` may change the copied data before training."""
+    would be nothing to deploy)."""
     here = candidate_dir(state_dir, kid)
     here.mkdir(exist_ok=True, mode=0o700)
     st = {**status(state_dir, kid), "pid": os.getpid(), "bruger": bruger}
@@ -209,8 +208,6 @@ def build(state_dir: Path, kid: str, project: Path, engine, bruger: str, toleran
         shutil.copy2(project / "bot" / "knowledge.yml", here / "knowledge.yml")
         shutil.copy2(project / "config.yml", here / "config.yml")
         exported = training.export(engine, here / "data")
-        if prepare is not None:
-            prepare(here / "data")
         reference = running(state_dir)
         running_analysis = packed(model_of(state_dir, reference))
         (here / "nuvaerende-analyse.pkl").write_bytes(running_analysis["analyse.pkl"])

@@ -76,14 +76,6 @@ def kandidat(kid: str):
                            koerer=udrulning.running(state), api=bool(settings().api_secret))
 
 
-@bp.get("/kandidat/<kid>/status.json")
-@kraever("hr", "admin")
-def kandidat_status(kid: str):
-    kid = _known(kid)
-    st = udrulning.status(_state(), kid)
-    return {k: st.get(k) for k in ("trin", "procent", "faerdig", "fejl")}
-
-
 @bp.post("/kandidat/<kid>/udrul")
 @kraever("hr", "admin")
 def udrul(kid: str):
