@@ -270,3 +270,36 @@ def test_the_proxy_opens_the_entry_points_and_nothing_else(coach):
         assert _status(coach, f"{leaders}{path}", method) in (403, 404), path
     # the servers behind it answer these directly: only the proxy keeps them out
     assert _status(coach, f"{coach.replica_urls[0]}/status") in (200, 401, 403)
+
+
+def test_a_socketio_conversation_through_the_proxy_stays_with_one_server(coach):
+    """socket.io's session lives in the server that opened it: over long-polling every poll is a new request,
+    and each must reach that server (the proxy's ip_hash) or the session breaks."""
+    import asyncio
+
+    import socketio
+
+    conversation = coach.conversation()
+
+    async def talk():
+        received = []
+        client = socketio.AsyncClient(reconnection=False, ssl_verify=False)  # the proxy's self-signed certificate
+        client.on("bot_uttered", lambda data=None: received.append(data))
+        await client.connect(coach.url, socketio_path="/socket.io", transports=["polling"])
+        await client.emit("session_request", {"session_id": conversation.sender, "token": conversation.token})
+        await asyncio.sleep(0.5)
+        counts = []
+        for text in TURNS[:3]:
+            await client.emit("user_uttered", {"session_id": conversation.sender, "message": text})
+            for _ in range(300):
+                await asyncio.sleep(0.1)
+                if len(received) > (counts[-1] if counts else 0):
+                    break
+            await asyncio.sleep(1.5)  # the rest of the turn's messages
+            counts.append(len(received))
+        await client.eio.disconnect(abort=True)
+        return counts
+
+    counts = asyncio.run(talk())
+    assert 0 < counts[0] < counts[1] < counts[2], counts
+    assert [t for t, _ in _stored(coach, conversation.sender)] == [redaction.redact(t) for t in TURNS[:3]]
