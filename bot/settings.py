@@ -210,6 +210,7 @@ class Settings:
     review_secret: str = field(default="", repr=False)  # signs the review app's session cookies
     review_session_minutes: int = 480
     review_secure_cookies: bool = True  # off only for plain-http use on this machine (make run)
+    review_trusted_proxy: str = "127.0.0.1"  # whose X-Forwarded-Proto/-Port the review app believes ("*": any)
     # OpenID Connect login (Entra ID in Herning). All empty: local accounts only (`python -m review add-user`).
     oidc_issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str = ""
@@ -286,6 +287,7 @@ class Settings:
                 "BALANCECOACH_REVIEW_SECRET": self.review_secret,
                 "BALANCECOACH_REVIEW_SESSION_MINUTES": str(self.review_session_minutes),
                 "BALANCECOACH_REVIEW_SECURE_COOKIES": "1" if self.review_secure_cookies else "0",
+                "BALANCECOACH_REVIEW_TRUSTED_PROXY": self.review_trusted_proxy,
                 "BALANCECOACH_OIDC_ISSUER": self.oidc_issuer,
                 "BALANCECOACH_OIDC_CLIENT_ID": self.oidc_client_id,
                 "BALANCECOACH_OIDC_CLIENT_SECRET": self.oidc_client_secret,
@@ -359,6 +361,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         review_secret=_secret(env, "BALANCECOACH_REVIEW_SECRET", state_dir, "review_secret"),
         review_session_minutes=_number(env, "BALANCECOACH_REVIEW_SESSION_MINUTES", 480),
         review_secure_cookies=_flag(env, "BALANCECOACH_REVIEW_SECURE_COOKIES", True),
+        review_trusted_proxy=env.get("BALANCECOACH_REVIEW_TRUSTED_PROXY", "").strip() or "127.0.0.1",
         deploy_tolerance=_fraction(env, "BALANCECOACH_DEPLOY_TOLERANCE", 0.02),
         replica_urls=tuple(_url(env, "BALANCECOACH_RASA_URLS", u.strip().rstrip("/"), internal=True)
                            for u in env.get("BALANCECOACH_RASA_URLS", "").split(",") if u.strip()),

@@ -52,10 +52,10 @@ def serve(args) -> int:
     host = args.host or settings.review_host
     port = args.port or settings.review_port
     print(f"Gennemsynet kører på http://{host}:{port}", flush=True)
-    # A reverse proxy on this machine terminates TLS: trust its X-Forwarded-* headers (and nobody else's), so
+    # The reverse proxy terminates TLS: trust its X-Forwarded-* headers (BALANCECOACH_REVIEW_TRUSTED_PROXY), so
     # the OpenID Connect redirect address gets the public scheme and host.
     waitress_serve(app, host=host, port=port, threads=args.threads, ident="balancecoach-gennemsyn",
-                   trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                   trusted_proxy=settings.review_trusted_proxy, trusted_proxy_count=1,
                    trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"},
                    clear_untrusted_proxy_headers=True)
     return 0
