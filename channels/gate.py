@@ -1,6 +1,7 @@
 """What every channel checks before a message reaches the coach: size, emptiness and pace.
 
-REST, socket.io and Teams share one `Gate` per server. A message that is empty, longer than the configured
+REST, socket.io and Teams share one `Gate` per server; with several servers on one Redis (the production
+shape) the limits are kept in Redis, one per conversation and client across all servers. A message that is empty, longer than the configured
 length, or one too many from the same conversation or client is answered here, in the coach's Danish
 (`utter_besked_*` in domain.yml), and never reaches Rasa — nothing of it is stored. A conversation has at
 most `MAX_IN_FLIGHT` messages waiting at once, so a flood from one leader cannot queue up turns that hold the
@@ -55,15 +56,66 @@ def reply(kind: str, max_chars: int = 4000) -> str:
     return responses[REPLIES[kind]][0]["text"].strip().format(max_tegn=f"{max_chars:,}".replace(",", "."))
 
 
+_BUCKET = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local kept = redis.call('HMGET', KEYS[1], 't', 's')
+local tokens = math.min(burst, (tonumber(kept[1]) or burst) + (now - (tonumber(kept[2]) or now)) * rate)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 's', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return allowed
+"""
+
+
+class SharedRateLimiter:
+    """`identity.RateLimiter`'s token buckets kept in Redis, so several Rasa servers share one limit per
+    conversation and per client (each server counting alone would let N times as much through). The bucket
+    is updated by one script, atomically, on Redis's clock. If Redis does not answer, the message is let
+    through: the lock store, on the same Redis, then refuses the turn with the coach's Danish message."""
+
+    def __init__(self, client, name: str, per_minute: float, burst: int) -> None:
+        self.client, self.name = client, name
+        self.rate, self.burst = per_minute / 60.0, burst
+        self._script = client.register_script(_BUCKET)
+
+    def allow(self, key: str) -> bool:
+        import hashlib
+
+        import redis
+
+        bucket = f"balancecoach:graense:{self.name}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+        try:
+            return bool(self._script(keys=[bucket], args=[self.rate, self.burst]))
+        except redis.exceptions.RedisError:
+            return True
+
+
+def _limiters(settings: settings_module.Settings) -> dict:
+    """Shared limits when the Rasa servers share a Redis lock store (endpoints.production.yml), else this
+    server's own."""
+    limits = {"samtale": (settings.messages_per_minute, settings.message_burst),
+              "klient": (settings.client_messages_per_minute, max(settings.client_messages_per_minute // 3, 20)),
+              "nye": (settings.sessions_per_minute, 2 * settings.sessions_per_minute)}
+    if "type: redis" in settings.endpoints.read_text(encoding="utf-8"):
+        import redis
+
+        client = redis.Redis(host=settings.redis_host, port=settings.redis_port, db=1, socket_timeout=2,
+                             socket_connect_timeout=2)
+        return {name: SharedRateLimiter(client, name, *limit) for name, limit in limits.items()}
+    return {name: identity.RateLimiter(*limit) for name, limit in limits.items()}
+
+
 class Gate:
     def __init__(self, settings: settings_module.Settings) -> None:
         self.settings = settings
         self.issuer = identity.Issuer(settings.session_secret, settings.session_ttl_days * 86400,
                                       clock=_clock())
-        self.per_conversation = identity.RateLimiter(settings.messages_per_minute, settings.message_burst)
-        self.per_client = identity.RateLimiter(settings.client_messages_per_minute,
-                                               max(settings.client_messages_per_minute // 3, 20))
-        self.new_sessions = identity.RateLimiter(settings.sessions_per_minute, 2 * settings.sessions_per_minute)
+        limiters = _limiters(settings)
+        self.per_conversation, self.per_client = limiters["samtale"], limiters["klient"]
+        self.new_sessions = limiters["nye"]
         self._in_flight: Dict[str, int] = {}
 
     def refusal(self, sender: str, client: str, text: object) -> Optional[str]:

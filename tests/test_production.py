@@ -79,3 +79,49 @@ def test_nginx_accepts_the_rendered_config(good, tmp_path):
     out = subprocess.run([shutil.which("nginx") or "/usr/sbin/nginx", "-t", "-p", str(tmp_path), "-c",
                           str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def _gate_over(monkeypatch, tmp_path, endpoints: str, redis_port: int = 6379):
+    from channels.gate import Gate
+
+    for name, value in {"BALANCECOACH_STATE_DIR": str(tmp_path), "BALANCECOACH_ENDPOINTS": endpoints,
+                        "BALANCECOACH_REDIS_PORT": str(redis_port), "BALANCECOACH_MESSAGE_BURST": "3",
+                        "BALANCECOACH_MESSAGES_PER_MINUTE": "1"}.items():
+        monkeypatch.setenv(name, value)
+    return Gate(settings.load())
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_servers_on_one_redis_share_each_conversations_limit(monkeypatch, tmp_path):
+    """Two servers' gates: a conversation's burst of three is spent across both, not three on each."""
+    import uuid
+
+    if not _redis_up():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    first = _gate_over(monkeypatch, tmp_path, "endpoints.production.yml")
+    second = _gate_over(monkeypatch, tmp_path, "endpoints.production.yml")
+    sender = f"web-{uuid.uuid4().hex}"
+    answers = [gate.refusal(sender, "10.0.0.1", "hej") for gate in (first, second, first, second)]
+    assert answers == [None, None, None, "vent_lidt"]
+    assert second.refusal(f"web-{uuid.uuid4().hex}", "10.0.0.1", "hej") is None, "another conversation is free"
+
+
+def test_without_redis_in_the_endpoints_each_server_counts_alone(monkeypatch, tmp_path):
+    first = _gate_over(monkeypatch, tmp_path, "endpoints.yml")
+    second = _gate_over(monkeypatch, tmp_path, "endpoints.yml")
+    assert [g.refusal("web-x", "10.0.0.1", "hej") for g in (first, first, first, first)][-1] == "vent_lidt"
+    assert second.refusal("web-x", "10.0.0.1", "hej") is None
+
+
+def test_a_redis_that_does_not_answer_lets_the_message_on_to_the_lock_store(monkeypatch, tmp_path):
+    gate = _gate_over(monkeypatch, tmp_path, "endpoints.production.yml", redis_port=6399)
+    assert [gate.refusal("web-y", "10.0.0.1", "hej") for _ in range(5)] == [None] * 5
