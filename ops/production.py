@@ -19,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from bot import settings as settings_module
-from ops.stack import Stack, _local
+from ops.stack import Stack, _get, _local
 
 ROOT = settings_module.ROOT
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -167,7 +166,7 @@ class Production(Stack):
                                        f"se {self.log_dir / (name + '.log')}")
             if time.time() > deadline:
                 raise TimeoutError(f"{', '.join(waiting)} svarede ikke inden {timeout:.0f} s; se {self.log_dir}")
-            if _status(self.health(waiting[0]), self.context) == 200:
+            if _get(self.health(waiting[0]), context=self.context if waiting[0] == "proxy" else None) == 200:
                 waiting.pop(0)
             else:
                 time.sleep(0.5)
@@ -224,14 +223,6 @@ class Production(Stack):
         from ops.stack import Conversation
 
         return Conversation(self.url, context=self.context)
-
-
-def _status(url: str, context: ssl.SSLContext, timeout: float = 2.0) -> Optional[int]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout, context=context if url.startswith("https") else None) as r:
-            return r.status
-    except Exception:
-        return None
 
 
 def write_secrets(folder: Path) -> Dict[str, str]:

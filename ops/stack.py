@@ -23,9 +23,9 @@ ROOT = settings_module.ROOT
 BIN = Path(sys.executable).parent
 
 
-def _get(url: str, timeout: float = 2.0) -> Optional[int]:
+def _get(url: str, timeout: float = 2.0, context=None) -> Optional[int]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             return response.status
     except Exception:
         return None
