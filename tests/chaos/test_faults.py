@@ -137,51 +137,47 @@ def test_the_whole_stack_restarted_mid_conversation_the_leader_continues(coach, 
     _heard_as_without_fault(coach, conversation.sender, reference)
 
 
-def test_action_server_down_the_leader_is_told_and_nothing_is_stored(coach, reference):
+def _through_an_outage(coach, reference, down, up, before: int) -> str:
+    """A leader's turn `before` is sent while a part is down: the Danish message, HTTP 503, and the turn is not
+    stored; with the part back the leader sends it again, and the conversation goes on as without the outage.
+    Returns the conversation's id."""
     conversation = coach.conversation()
-    coach.stop_process("actions")
+    _talk(coach, conversation, TURNS[:before])
+    down()
     try:
-        status, messages = _say(coach, conversation, TURNS[0])
+        status, messages = _say(coach, conversation, TURNS[before])
         assert status == 503 and [m["text"] for m in messages] == [_unavailable_text()]
         assert "utilgængelig" in messages[0]["text"] and "igen" in messages[0]["text"]
-        assert _stored(coach, conversation.sender) == [], "a turn the coach could not answer was stored"
     finally:
+        up()
+    assert [text for text, _ in _stored(coach, conversation.sender)] == \
+        [redaction.redact(t) for t in TURNS[:before]], "a turn the coach could not answer was stored"
+    _talk(coach, conversation, TURNS[before:])
+    _heard_as_without_fault(coach, conversation.sender, reference)
+    return conversation.sender
+
+
+def test_action_server_down_the_leader_is_told_and_nothing_is_stored(coach, reference):
+    def up():
         coach.start_process("actions")
         coach.wait_ready(["actions"])
-    _talk(coach, conversation, TURNS)  # the leader sends the message again, and the conversation goes on
-    _heard_as_without_fault(coach, conversation.sender, reference)
+
+    _through_an_outage(coach, reference, lambda: coach.stop_process("actions"), up, before=0)
 
 
 def test_postgres_restart_refuses_clearly_stores_nothing_half_and_service_returns(coach, postgres, reference):
-    conversation = coach.conversation()
-    _talk(coach, conversation, TURNS[:2])
-    postgres.stop()
-    try:
-        status, messages = _say(coach, conversation, TURNS[2])
-        assert status == 503 and [m["text"] for m in messages] == [_unavailable_text()]
-    finally:
-        postgres.start()
-    _talk(coach, conversation, TURNS[2:])  # the first turn after the restart already works (pre-ping)
-    _heard_as_without_fault(coach, conversation.sender, reference)
+    # the first turn after the restart already works (pre-ping)
+    sender = _through_an_outage(coach, reference, postgres.stop, postgres.start, before=2)
     with coach.database.connect() as connection:
         turns = connection.execute(sa.text("SELECT sum(leder_ture) FROM bc_samtaler WHERE sender_id = :s"),
-                                   {"s": conversation.sender}).scalar()
+                                   {"s": sender}).scalar()
     assert turns == len(TURNS), "the conversation's row and its events disagree: something was half-stored"
 
 
 def test_redis_down_no_turn_is_handled_without_the_lock_and_service_returns(coach, redis, reference):
     """Decided: without Redis no server can take a conversation's lock, so no server handles any turn (two
     servers never handle one conversation at once, not even then); the leader is told to try again."""
-    conversation = coach.conversation()
-    _talk(coach, conversation, TURNS[:2])
-    redis.stop()
-    try:
-        status, messages = _say(coach, conversation, TURNS[2])
-        assert status == 503 and [m["text"] for m in messages] == [_unavailable_text()]
-    finally:
-        redis.start()
-    _talk(coach, conversation, TURNS[2:])
-    _heard_as_without_fault(coach, conversation.sender, reference)
+    _through_an_outage(coach, reference, redis.stop, redis.start, before=2)
 
 
 def test_two_servers_never_interleave_one_conversation(coach):
