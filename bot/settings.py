@@ -227,6 +227,11 @@ class Settings:
         return self.replica_urls or (self.rasa_url,)
 
     @property
+    def redis_locks(self) -> bool:
+        """Do the Rasa servers share a Redis lock store (endpoints.production.yml), and so one Redis?"""
+        return redis_locks(self.endpoints)
+
+    @property
     def oidc_configured(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
 
@@ -410,6 +415,10 @@ def _oidc(env: Mapping[str, str]) -> dict:
     }
 
 
+def redis_locks(endpoints: Path) -> bool:
+    return endpoints.is_file() and "type: redis" in endpoints.read_text(encoding="utf-8")
+
+
 SECRETS = ("BALANCECOACH_SESSION_SECRET", "BALANCECOACH_ACTION_SECRET", "BALANCECOACH_API_SECRET",
            "BALANCECOACH_PSEUDONYM_SECRET", "BALANCECOACH_REVIEW_SECRET")
 """The secrets production needs, each from the variable or the file NAME_FILE names."""
@@ -440,8 +449,7 @@ def production_problems(env: Optional[Mapping[str, str]] = None) -> list:
     if not env.get("BALANCECOACH_DATABASE_URL", "").strip().startswith(("postgresql://", "postgresql+psycopg2://")):
         problems.append("BALANCECOACH_DATABASE_URL skal pege på PostgreSQL (postgresql://...)")
     endpoints = env.get("BALANCECOACH_ENDPOINTS", "").strip()
-    path = ROOT / endpoints
-    if not endpoints or not path.is_file() or "type: redis" not in path.read_text():
+    if not endpoints or not redis_locks(ROOT / endpoints):
         problems.append("BALANCECOACH_ENDPOINTS skal være endpoints.production.yml (Redis-låse på tværs af servere)")
     if not _flag(env, "BALANCECOACH_API"):
         problems.append("BALANCECOACH_API=1 mangler (HR udruller modeller gennem Rasas API; proxyen viser det ikke)")

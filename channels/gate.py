@@ -1,15 +1,16 @@
 """What every channel checks before a message reaches the coach: size, emptiness and pace.
 
 REST, socket.io and Teams share one `Gate` per server; with several servers on one Redis (the production
-shape) the limits are kept in Redis, one per conversation and client across all servers. A message that is empty, longer than the configured
-length, or one too many from the same conversation or client is answered here, in the coach's Danish
-(`utter_besked_*` in domain.yml), and never reaches Rasa — nothing of it is stored. A conversation has at
+shape) the limits are kept in Redis, one per conversation and client across all servers. A message that is
+empty, longer than the configured length, or one too many from the same conversation or client is answered
+here, in the coach's Danish (`utter_besked_*` in domain.yml), and never reaches Rasa — nothing of it is stored. A conversation has at
 most `MAX_IN_FLIGHT` messages waiting at once, so a flood from one leader cannot queue up turns that hold the
 others back.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from functools import lru_cache
 from typing import Dict, Iterator, Optional
 
@@ -25,20 +26,16 @@ def unavailable(error: BaseException) -> bool:
     """A turn that failed because a part of the service is down for a moment — the action server
     (rasa_addons/patches.py stops such a turn before it is stored), PostgreSQL or Redis — rather than a fault in
     the coach: the leader is told so in Danish and can send the message again."""
+    import redis.exceptions
     import sqlalchemy.exc
 
     from rasa_addons.patches import CoachUnavailable
 
-    try:
-        import redis.exceptions as redis_errors
-
-        redis_down: tuple = (redis_errors.ConnectionError, redis_errors.TimeoutError)
-    except ImportError:  # pragma: no cover - redis is a dependency of Rasa
-        redis_down = ()
+    down = (CoachUnavailable, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, ConnectionError,
+            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
     seen = error
     for _ in range(5):
-        if isinstance(seen, (CoachUnavailable, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
-                             ConnectionError) + redis_down):
+        if isinstance(seen, down):
             return True
         seen = seen.__cause__ or seen.__context__
         if seen is None:
@@ -77,19 +74,17 @@ class SharedRateLimiter:
     through: the lock store, on the same Redis, then refuses the turn with the coach's Danish message."""
 
     def __init__(self, client, name: str, per_minute: float, burst: int) -> None:
-        self.client, self.name = client, name
-        self.rate, self.burst = per_minute / 60.0, burst
+        import redis.exceptions
+
+        self.name, self.rate, self.burst = name, per_minute / 60.0, burst
         self._script = client.register_script(_BUCKET)
+        self._unanswered = redis.exceptions.RedisError
 
     def allow(self, key: str) -> bool:
-        import hashlib
-
-        import redis
-
         bucket = f"balancecoach:graense:{self.name}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
         try:
             return bool(self._script(keys=[bucket], args=[self.rate, self.burst]))
-        except redis.exceptions.RedisError:
+        except self._unanswered:
             return True
 
 
@@ -99,7 +94,7 @@ def _limiters(settings: settings_module.Settings) -> dict:
     limits = {"samtale": (settings.messages_per_minute, settings.message_burst),
               "klient": (settings.client_messages_per_minute, max(settings.client_messages_per_minute // 3, 20)),
               "nye": (settings.sessions_per_minute, 2 * settings.sessions_per_minute)}
-    if "type: redis" in settings.endpoints.read_text(encoding="utf-8"):
+    if settings.redis_locks:
         import redis
 
         client = redis.Redis(host=settings.redis_host, port=settings.redis_port, db=1, socket_timeout=2,
