@@ -28,8 +28,8 @@ class RasaVersionError(RuntimeError):
 
 
 class CoachUnavailable(RuntimeError):
-    """A turn could not be handled because the action server did not answer; nothing of it was stored, and the
-    channel tells the leader in Danish (channels/gate.py `unavailable`)."""
+    """A turn could not be handled because the action server or the tracker store did not answer; nothing of it
+    was stored, and the channel tells the leader in Danish (channels/gate.py `unavailable`)."""
 
 
 class _ActionServerDown(BaseException):

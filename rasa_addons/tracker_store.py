@@ -117,18 +117,13 @@ class SletbarSQLTrackerStore(SQLTrackerStore):
         from review.models import Koersel
 
         now = time.time()
-        with self.engine.begin() as connection:
-            table = Koersel.__table__
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text("INSERT INTO bc_koersler (navn, sidst) VALUES ('retention', 0) "
-                                           "ON CONFLICT (navn) DO NOTHING"))
-                last = connection.execute(sa.select(table.c.sidst).where(table.c.navn == "retention")
-                                          .with_for_update()).scalar()
-            else:
-                last = connection.execute(sa.select(table.c.sidst).where(table.c.navn == "retention")).scalar()
-                if last is None:
-                    connection.execute(sa.insert(table).values(navn="retention", sidst=0))
-            if last is not None and now - last < self.retention_interval * 0.9:
+        table = Koersel.__table__
+        with self.engine.begin() as connection:  # SQLite: one writer at a time anyway, and no FOR UPDATE
+            connection.execute(sa.text("INSERT INTO bc_koersler (navn, sidst) VALUES ('retention', 0) "
+                                       "ON CONFLICT (navn) DO NOTHING"))
+            last = connection.execute(sa.select(table.c.sidst).where(table.c.navn == "retention")
+                                      .with_for_update()).scalar()
+            if now - last < self.retention_interval * 0.9:
                 return False
             connection.execute(sa.update(table).where(table.c.navn == "retention").values(sidst=now))
         return True
