@@ -66,9 +66,10 @@ def embed_for_training(texts: Sequence[str], name: str, keep: int = 3) -> np.nda
     age: Dict[str, int] = {}
     try:
         with np.load(path) as stored:
-            known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
-            age = dict(zip(stored["keys"].tolist(), stored["age"].tolist()))
-    except (OSError, KeyError, ValueError):
+            stored_keys = stored["keys"].tolist()
+            known = dict(zip(stored_keys, stored["vectors"]))
+            age = dict(zip(stored_keys, stored["age"].tolist()))
+    except (OSError, KeyError, ValueError):  # no cache yet, or an unreadable one: embed everything
         known, age = {}, {}
     missing = list(dict.fromkeys((k, t) for k, t in zip(keys, texts) if k not in known))
     for start in range(0, len(missing), 64):

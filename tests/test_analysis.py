@@ -168,3 +168,22 @@ def test_embedding_threads_are_set_per_calling_thread_and_give_the_same_vectors(
     thread.join()
     assert seen["worker"] == 1 and embedding_threads() == before
     assert np.allclose(seen["vector"], embed(text), atol=1e-5)
+
+
+def test_training_embeddings_are_remembered_and_forgotten_after_three_trainings(monkeypatch, tmp_path):
+    import numpy as np
+
+    from bot import classifier
+
+    monkeypatch.setenv("BALANCECOACH_EMBED_CACHE", str(tmp_path))
+    texts = ["Vi skal spare på hjemmeplejen.", "Medarbejderne er slidte."]
+    first = classifier.embed_for_training(texts, "proeve")
+    assert np.allclose(first, classifier.embed(texts), atol=1e-4)
+    calls = []
+    monkeypatch.setattr(classifier, "embed", lambda batch: calls.append(list(batch)) or np.zeros((len(batch), 384)))
+    again = classifier.embed_for_training(texts[::-1], "proeve")
+    assert calls == [] and np.array_equal(again, first[::-1]), "known texts come from the cache, in order"
+    for _ in range(3):  # three trainings without the second text
+        classifier.embed_for_training(texts[:1], "proeve")
+    classifier.embed_for_training(texts, "proeve")
+    assert calls == [[texts[1]]], "a text left out of three trainings is embedded anew"
