@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
 
 from review import training
 
